@@ -1,0 +1,135 @@
+/* file.c - opening the files practlink trusts: no symlink as the last
+ * component, checked on the descriptor that is then used, so the file
+ * checked is the file read. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+practlink_status pl_file_check(const struct stat *st, const char *path, bool dir,
+			       practlink_status fail, pl_err *err)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+
+	if (dir && !S_ISDIR(st->st_mode))
+		return pl_err_set(err, fail, "%s: not a folder", path);
+	if (!dir && !S_ISREG(st->st_mode))
+		return pl_err_set(err, fail, "%s: not a regular file", path);
+	if (st->st_uid != 0 && st->st_uid != getuid())
+		return pl_err_set(err, fail,
+				  "%s: owned by uid %u, neither root nor you (uid %u); "
+				  "it must not be trusted",
+				  path, (unsigned)st->st_uid, (unsigned)getuid());
+	if (mode & (S_IWGRP | S_IWOTH))
+		return pl_err_set(err, fail, "%s: %s-writable (mode %04o); run: chmod go-w %s",
+				  path, mode & S_IWOTH ? "world" : "group", mode, path);
+	return PRACTLINK_OK;
+}
+
+int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool dir,
+			 practlink_status fail, pl_err *err)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0);
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, path, flags);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			pl_err_set(err, fail, "%s: is a symbolic link; name the real file", shown);
+		else
+			pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : fail, "%s: %s",
+				   shown, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		pl_err_set(err, fail, "%s: %s", shown, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (pl_file_check(&st, shown, dir, fail, err) != PRACTLINK_OK) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, pl_err *err)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	for (;;) {
+		if (len + 1 == cap) {
+			if (cap > max) {
+				free(buf);
+				return pl_err_set(err, PRACTLINK_CONFIG,
+						  "%s: larger than %zu bytes", path, max);
+			}
+			char *bigger = realloc(buf, cap * 2);
+			if (!bigger) {
+				free(buf);
+				return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return pl_err_set(err, PRACTLINK_CONFIG, "%s: %s", path, strerror(errno));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return pl_err_set(err, PRACTLINK_CONFIG, "%s: larger than %zu bytes", path, max);
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return PRACTLINK_OK;
+}
+
+char *pl_path_resolve(const char *base, const char *path)
+{
+	char *out;
+
+	if (path[0] == '/' || !base)
+		return strdup(path);
+	if (asprintf(&out, "%s/%s", base, path) < 0)
+		return NULL;
+	return out;
+}
+
+char *pl_path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+bool pl_name_is_bare(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return n >= 1 && n <= 64;
+}

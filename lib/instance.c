@@ -1,0 +1,275 @@
+/* instance.c - the services table a module instance gets, and the calls
+ * that open and close it. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pl_instance *of(const practlink_services *svc)
+{
+	return (pl_instance *)svc->core;
+}
+
+static const char *const step_names[] = {
+	[PRACTLINK_STEP_FIND_USER] = "find_user",
+	[PRACTLINK_STEP_CREATE_USER] = "create_user",
+	[PRACTLINK_STEP_SET_INTEGRATION] = "set_integration",
+	[PRACTLINK_STEP_EXCHANGE] = "exchange",
+	[PRACTLINK_STEP_VERIFY] = "verify",
+	[PRACTLINK_STEP_REVOKE] = "revoke",
+};
+
+const char *pl_step_name(practlink_step step)
+{
+	if ((size_t)step >= sizeof step_names / sizeof step_names[0] || !step_names[step])
+		return "?";
+	return step_names[step];
+}
+
+/* The setting name, or NULL when it is absent; a wrong type is CONFIG. */
+static practlink_status lookup(const practlink_services *svc, const char *name, int t1, int t2,
+			       const char *words, const config_setting_t **out)
+{
+	pl_instance *inst = of(svc);
+	const config_setting_t *s;
+
+	*out = NULL;
+	if (!inst->ig->settings || !(s = config_setting_get_member(inst->ig->settings, name)))
+		return PRACTLINK_OK;
+	if (config_setting_type(s) != t1 && config_setting_type(s) != t2)
+		return pl_err_set(&inst->err, PRACTLINK_CONFIG,
+				  "%s:%d: '%s.settings.%s' must be %s", inst->ig->file,
+				  (int)config_setting_source_line(s), inst->ig->name, name, words);
+	*out = s;
+	return PRACTLINK_OK;
+}
+
+static practlink_status setting_string(const practlink_services *svc, const char *name,
+				       const char *def, const char **out)
+{
+	const config_setting_t *s;
+	practlink_status st = lookup(svc, name, CONFIG_TYPE_STRING, CONFIG_TYPE_STRING,
+				     "a string in double quotes", &s);
+
+	*out = s ? config_setting_get_string(s) : def;
+	return st;
+}
+
+static practlink_status setting_int(const practlink_services *svc, const char *name, long long def,
+				    long long *out)
+{
+	const config_setting_t *s;
+	practlink_status st =
+		lookup(svc, name, CONFIG_TYPE_INT, CONFIG_TYPE_INT64, "a whole number", &s);
+
+	*out = s ? config_setting_get_int64(s) : def;
+	return st;
+}
+
+static practlink_status setting_double(const practlink_services *svc, const char *name, double def,
+				       double *out)
+{
+	const config_setting_t *s;
+	practlink_status st = lookup(svc, name, CONFIG_TYPE_FLOAT, CONFIG_TYPE_INT, "a number", &s);
+
+	if (!s)
+		*out = def;
+	else if (config_setting_type(s) == CONFIG_TYPE_INT)
+		*out = (double)config_setting_get_int(s);
+	else
+		*out = config_setting_get_float(s);
+	return st;
+}
+
+static practlink_status setting_bool(const practlink_services *svc, const char *name, int def,
+				     int *out)
+{
+	const config_setting_t *s;
+	practlink_status st =
+		lookup(svc, name, CONFIG_TYPE_BOOL, CONFIG_TYPE_BOOL, "true or false", &s);
+
+	*out = s ? config_setting_get_bool(s) : def;
+	return st;
+}
+
+static practlink_status setting_path(const practlink_services *svc, const char *name,
+				     const char *def, char **out)
+{
+	const char *value;
+	practlink_status st = setting_string(svc, name, def, &value);
+
+	*out = NULL;
+	if (st != PRACTLINK_OK || !value)
+		return st;
+	if (!(*out = pl_path_resolve(of(svc)->ig->dir, value)))
+		return pl_err_set(&of(svc)->err, PRACTLINK_INTERNAL, "out of memory");
+	return PRACTLINK_OK;
+}
+
+static void svc_log(const practlink_services *svc, int level, const char *fmt, ...)
+{
+	pl_instance *inst = of(svc);
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (inst->step)
+		pl_log_msg(inst->log, level, "%s: %s: %s", inst->ig->name, inst->step, line);
+	else
+		pl_log_msg(inst->log, level, "%s: %s", inst->ig->name, line);
+}
+
+static void svc_error(const practlink_services *svc, const char *fmt, ...)
+{
+	pl_instance *inst = of(svc);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(inst->err.msg, sizeof inst->err.msg, fmt, ap);
+	va_end(ap);
+}
+
+static practlink_status svc_http(const practlink_services *svc, const practlink_http_request *req,
+				 practlink_http_response *resp)
+{
+	/* The HTTP core arrives with physitrack.so. */
+	memset(resp, 0, sizeof *resp);
+	return pl_err_set(&of(svc)->err, PRACTLINK_INTERNAL, "HTTP is not available yet");
+}
+
+static void svc_http_free(practlink_http_response *resp)
+{
+	if (!resp)
+		return;
+	free(resp->body);
+	free(resp->content_type);
+	memset(resp, 0, sizeof *resp);
+}
+
+practlink_status pl_instance_open(const pl_module *mod, const pl_integration *ig,
+				  const char *pms_name, const pl_log *log, pl_instance **out,
+				  pl_err *err)
+{
+	pl_instance *inst;
+	practlink_status st;
+
+	*out = NULL;
+	if (!(inst = calloc(1, sizeof *inst)))
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	inst->mod = mod;
+	inst->ig = ig;
+	inst->log = log;
+	inst->svc = (practlink_services){
+		.version = PRACTLINK_SERVICES_VERSION,
+		.integration = ig->name,
+		.pms_name = pms_name,
+		.setting_string = setting_string,
+		.setting_int = setting_int,
+		.setting_double = setting_double,
+		.setting_bool = setting_bool,
+		.setting_path = setting_path,
+		.log = svc_log,
+		.error = svc_error,
+		.secret_new = pl_secret_new,
+		.secret_free = pl_secret_free,
+		.free = free,
+		.http = svc_http,
+		.http_free = svc_http_free,
+		.core = inst,
+	};
+	st = pl_status_check((int)mod->be->open(&inst->svc, &inst->handle));
+	if (st != PRACTLINK_OK) {
+		pl_err_set(err, st, "%s: %s", ig->name,
+			   inst->err.msg[0] ? inst->err.msg : practlink_strerror(st));
+		free(inst);
+		return st;
+	}
+	*out = inst;
+	return PRACTLINK_OK;
+}
+
+void pl_instance_close(pl_instance *inst)
+{
+	if (!inst)
+		return;
+	inst->mod->be->close(inst->handle);
+	free(inst);
+}
+
+static void begin(pl_instance *inst, practlink_step step)
+{
+	inst->step = pl_step_name(step);
+	inst->err.status = PRACTLINK_OK;
+	inst->err.msg[0] = '\0';
+}
+
+/* Clamps what the module answered and makes sure a failure has words. */
+static practlink_status end(pl_instance *inst, practlink_status answered)
+{
+	practlink_status st = pl_status_check((int)answered);
+
+	if (st != PRACTLINK_OK && !inst->err.msg[0])
+		snprintf(inst->err.msg, sizeof inst->err.msg, "%s", practlink_strerror(st));
+	if (st != PRACTLINK_OK)
+		pl_log_msg(inst->log, PRACTLINK_LOG_DEBUG, "%s: %s: %s: %s", inst->ig->name,
+			   inst->step, practlink_status_name(st), inst->err.msg);
+	inst->err.status = st;
+	inst->step = NULL;
+	return st;
+}
+
+practlink_status pl_instance_find_user(pl_instance *inst, const practlink_person *p,
+				       char user_id[PRACTLINK_USER_ID_MAX])
+{
+	begin(inst, PRACTLINK_STEP_FIND_USER);
+	user_id[0] = '\0';
+	return end(inst, inst->mod->be->find_user(inst->handle, p, user_id));
+}
+
+practlink_status pl_instance_create_user(pl_instance *inst, const practlink_person *p,
+					 char user_id[PRACTLINK_USER_ID_MAX])
+{
+	begin(inst, PRACTLINK_STEP_CREATE_USER);
+	user_id[0] = '\0';
+	return end(inst, inst->mod->be->create_user(inst->handle, p, user_id));
+}
+
+practlink_status pl_instance_set_integration(pl_instance *inst, const practlink_person *p,
+					     const char *pms_name)
+{
+	begin(inst, PRACTLINK_STEP_SET_INTEGRATION);
+	return end(inst, inst->mod->be->set_integration(inst->handle, p, pms_name));
+}
+
+practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person *p,
+				      const practlink_secret *pms_key,
+				      practlink_secret **backend_key)
+{
+	practlink_status st;
+
+	begin(inst, PRACTLINK_STEP_EXCHANGE);
+	*backend_key = NULL;
+	st = end(inst, inst->mod->be->exchange(inst->handle, p, pms_key, backend_key));
+	if (st != PRACTLINK_OK) {
+		pl_secret_free(*backend_key);
+		*backend_key = NULL;
+	}
+	return st;
+}
+
+practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p)
+{
+	begin(inst, PRACTLINK_STEP_REVOKE);
+	return end(inst, inst->mod->be->revoke(inst->handle, p));
+}
+
+practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p,
+				    const practlink_secret *pms_key,
+				    const practlink_secret *backend_key)
+{
+	begin(inst, PRACTLINK_STEP_VERIFY);
+	return end(inst, inst->mod->be->verify(inst->handle, p, pms_key, backend_key));
+}

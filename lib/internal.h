@@ -1,0 +1,200 @@
+/*
+ * internal.h - what libpractlink's files share. Nothing here is ABI.
+ * Internal names are pl_<area>_<verb>; file-static helpers are unprefixed.
+ */
+#ifndef PL_INTERNAL_H
+#define PL_INTERNAL_H
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "practlink.h"
+
+#define PL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define PL_HIDDEN __attribute__((visibility("hidden")))
+
+/* Preconditions, one line each: a broken contract is the caller's bug. */
+#define return_val_if_fail(expr, val)                                                              \
+	do {                                                                                       \
+		if (!(expr))                                                                       \
+			return (val);                                                              \
+	} while (0)
+
+/* A status and the message that explains it, filled by whoever failed. */
+typedef struct pl_err {
+	practlink_status status;
+	char msg[1024];
+} pl_err;
+
+/* Records status and message in err (which may be NULL); returns status. */
+practlink_status pl_err_set(pl_err *err, practlink_status status, const char *fmt, ...)
+	PL_PRINTF(3, 4);
+practlink_status pl_err_setv(pl_err *err, practlink_status status, const char *fmt, va_list ap)
+	PL_PRINTF(3, 0);
+
+/* status.c: a status from outside (a module) clamped into the enum. */
+practlink_status pl_status_check(int status);
+
+/* secret.c */
+practlink_secret *pl_secret_new(const char *data, size_t len);
+void pl_secret_wipe(practlink_secret *secret);
+void pl_secret_free(practlink_secret *secret);
+/* Whether s (len bytes) meets the PMS key rules: long enough, only ASCII
+ * letters and digits, at least one upper, one lower case letter and one
+ * digit. */
+bool pl_key_is_strong(const char *s, size_t len);
+
+/* log.c */
+typedef struct pl_log {
+	int level;
+	practlink_log_fn fn;
+	void *data;
+	bool syslog; /* with no fn: send to syslog(3) */
+} pl_log;
+void pl_log_msg(const pl_log *log, int level, const char *fmt, ...) PL_PRINTF(3, 4);
+void pl_log_msgv(const pl_log *log, int level, const char *fmt, va_list ap) PL_PRINTF(3, 0);
+/* The level named name ("info"), or -1; and the reverse. */
+int pl_log_level_from_name(const char *name);
+const char *pl_log_level_name(int level);
+
+/* file.c: files practlink trusts only once they pass these checks. */
+/* Checks that st, the result of fstat on path, is a regular file (or a
+ * folder when dir), owned by root or the invoking user, and writable by
+ * nobody else. On failure the message names path and mode. */
+practlink_status pl_file_check(const struct stat *st, const char *path, bool dir,
+			       practlink_status fail, pl_err *err);
+/* Opens path (relative to dirfd, or AT_FDCWD) without following a final
+ * symlink and checks it with pl_file_check. Returns the descriptor, or -1. */
+int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool dir,
+			 practlink_status fail, pl_err *err);
+/* Reads the whole of fd, at most max bytes, into a NUL-terminated buffer
+ * the caller frees. */
+practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, pl_err *err);
+/* path resolved against base when relative; the caller frees it. */
+char *pl_path_resolve(const char *base, const char *path);
+/* The folder part of path ("." when it has none); the caller frees it. */
+char *pl_path_dirname(const char *path);
+
+/* Whether s is a bare name matching [a-z0-9_-]{1,64}. */
+bool pl_name_is_bare(const char *s);
+
+#endif /* PL_INTERNAL_H */
+
+/* config.c ---------------------------------------------------------------- */
+#include <libconfig.h>
+
+typedef struct pl_http_conf {
+	long long connect_timeout_ms;
+	long long timeout_ms;
+	long long retries;
+	long long max_response_bytes;
+	char *ca_file; /* NULL: the system's */
+	char *proxy;   /* NULL: none */
+} pl_http_conf;
+
+typedef struct pl_integration {
+	char *name;
+	char *module;
+	char *file; /* the integrations.d file it came from */
+	char *dir;  /* that file's folder, for relative paths in settings */
+	int line;
+	bool enabled;
+	bool create_missing_users;
+	config_t *cf;               /* the file's parse tree, owned */
+	config_setting_t *settings; /* the module's own group, or NULL */
+} pl_integration;
+
+typedef struct pl_config {
+	char *pms_name;
+	char *module_dir;
+	char *integrations_dir;
+	char *store_type;
+	char *store_path;
+	pl_http_conf http;
+	int log_level;
+	bool log_syslog;
+	pl_integration *integ;
+	size_t n_integ;
+	char **files; /* every file read, the main one first */
+	size_t n_files;
+} pl_config;
+
+/* Parses path and its integrations into a new config the caller frees with
+ * pl_config_free. Warnings go to log. Nothing is returned on failure. */
+practlink_status pl_config_load(const char *path, const pl_log *log, pl_config **out, pl_err *err);
+void pl_config_free(pl_config *cfg);
+
+/* loader.c ---------------------------------------------------------------- */
+typedef struct pl_module {
+	char *name;
+	char *path;
+	void *dl;
+	const practlink_backend *be;
+} pl_module;
+
+/* Loads dir/NAME.so after checking the name, the folder and the file, and
+ * then the table the module exports. The caller unloads it. */
+practlink_status pl_module_load(const char *dir, const char *name, pl_module **out, pl_err *err);
+void pl_module_unload(pl_module *mod);
+
+/* instance.c -------------------------------------------------------------- */
+/* One open instance of a module for one worker, with the services table
+ * the module sees. */
+typedef struct pl_instance {
+	practlink_services svc; /* first: the module's svc is the instance */
+	const pl_module *mod;
+	const pl_integration *ig;
+	const pl_log *log;
+	void *handle;     /* the module's own instance */
+	const char *step; /* the step under way, for log prefixes */
+	pl_err err;       /* what the module said of its last failure */
+} pl_instance;
+
+practlink_status pl_instance_open(const pl_module *mod, const pl_integration *ig,
+				  const char *pms_name, const pl_log *log, pl_instance **out,
+				  pl_err *err);
+void pl_instance_close(pl_instance *inst);
+/* The name of a step ("exchange"), for messages. */
+const char *pl_step_name(practlink_step step);
+
+/* context.c --------------------------------------------------------------- */
+struct pl_loaded {
+	bool tried;
+	pl_module *mod;
+	pl_err err;
+};
+
+struct practlink_ctx {
+	pl_err err;
+	pl_log log;
+	bool log_level_set; /* the host chose a level: the config's does not apply */
+	char *module_dir;   /* the host's override, or NULL */
+	char *active_module_dir;
+	pl_config *cfg;
+	struct pl_loaded *loaded; /* one per integration */
+};
+
+/* The module of integration i, loading it on first use; NULL when it cannot
+ * be loaded, with the reason in ctx->err. */
+const pl_module *pl_ctx_module(practlink_ctx *ctx, size_t i);
+
+/* The module's operations, called through the core: the step is set for
+ * log prefixes, the status clamped into the enum, and on failure
+ * inst->err.msg says why (the module's words, or the status's). An
+ * operation the module lacks must not be called. */
+practlink_status pl_instance_find_user(pl_instance *inst, const practlink_person *p,
+				       char user_id[PRACTLINK_USER_ID_MAX]);
+practlink_status pl_instance_create_user(pl_instance *inst, const practlink_person *p,
+					 char user_id[PRACTLINK_USER_ID_MAX]);
+practlink_status pl_instance_set_integration(pl_instance *inst, const practlink_person *p,
+					     const char *pms_name);
+practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person *p,
+				      const practlink_secret *pms_key,
+				      practlink_secret **backend_key);
+practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p);
+practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p,
+				    const practlink_secret *pms_key,
+				    const practlink_secret *backend_key);

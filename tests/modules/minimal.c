@@ -1,0 +1,38 @@
+/* The smallest module, built twice for the loader's tests: as bad_name.so
+ * with a table that names another module, which the loader must refuse,
+ * and as bad_status.so, whose verify answers a status outside the enum,
+ * which the core must treat as INTERNAL. */
+#include "practlink-module.h"
+
+static practlink_status op_open(const practlink_services *svc, void **instance)
+{
+	*instance = NULL;
+	return PRACTLINK_OK;
+}
+
+static void op_close(void *instance)
+{
+}
+
+static practlink_status op_verify(void *instance, const practlink_person *p,
+				  const practlink_secret *pms_key,
+				  const practlink_secret *backend_key)
+{
+	return (practlink_status)VERIFY_RESULT;
+}
+
+static int op_manual_step(void *instance, practlink_step step, const practlink_person *p, char *buf,
+			  size_t size)
+{
+	return -1;
+}
+
+PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
+	.abi = PRACTLINK_MODULE_ABI,
+	.name = TABLE_NAME,
+	.version = "0",
+	.open = op_open,
+	.close = op_close,
+	.verify = op_verify,
+	.manual_step = op_manual_step,
+};

@@ -1,0 +1,217 @@
+/* testutil.c - see testutil.h. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *pl_test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	ck_assert(asprintf(&path, "%s/practlink-test.XXXXXX", base && *base ? base : "/tmp") > 0);
+	ck_assert_msg(mkdtemp(path) != NULL, "mkdtemp: %s", strerror(errno));
+	return path;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void pl_test_rmrf(const char *path)
+{
+	if (path)
+		nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *pl_test_path(const char *dir, const char *rel)
+{
+	char *path;
+
+	ck_assert(asprintf(&path, "%s/%s", dir, rel) > 0);
+	return path;
+}
+
+void pl_test_write(const char *dir, const char *rel, mode_t mode, const char *text)
+{
+	char *path = pl_test_path(dir, rel);
+	size_t len = strlen(text);
+	int fd;
+
+	for (char *slash = strchr(path + strlen(dir) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+		*slash = '/';
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert(write(fd, text, len) == (ssize_t)len);
+	ck_assert(fchmod(fd, mode) == 0);
+	close(fd);
+	free(path);
+}
+
+void pl_test_unlink(const char *dir, const char *rel)
+{
+	char *path = pl_test_path(dir, rel);
+
+	ck_assert_msg(unlink(path) == 0, "%s: %s", path, strerror(errno));
+	free(path);
+}
+
+char *pl_test_read(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	FILE *m = open_memstream(&buf, &len);
+	int c;
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+const char *pl_test_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	ck_assert_msg(v && *v, "%s is not set: run the tests with 'make check'", name);
+	return v;
+}
+
+/* Reads both pipes to their end, so that neither child stream blocks. */
+static void drain(int fds[2], FILE **streams)
+{
+	struct pollfd p[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+	int open_count = 2;
+
+	while (open_count > 0) {
+		if (poll(p, 2, -1) < 0 && errno == EINTR)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			char chunk[4096];
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(p[i].fd, chunk, sizeof chunk);
+			if (n > 0) {
+				fwrite(chunk, 1, (size_t)n, streams[i]);
+				continue;
+			}
+			close(p[i].fd);
+			p[i].fd = -1;
+			open_count--;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		fclose(streams[i]);
+}
+
+int pl_test_run(char *const argv[], const char *in, char **out, char **err)
+{
+	int o[2], e[2], i[2], status;
+	char *bufs[2] = { NULL, NULL };
+	size_t lens[2] = { 0, 0 };
+	FILE *streams[2];
+	pid_t pid;
+
+	ck_assert(pipe2(o, O_CLOEXEC) == 0 && pipe2(e, O_CLOEXEC) == 0 && pipe2(i, O_CLOEXEC) == 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(i[0], 0);
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(o[1]);
+	close(e[1]);
+	close(i[0]);
+	if (in) {
+		ssize_t n = write(i[1], in, strlen(in));
+		(void)n;
+	}
+	close(i[1]);
+	streams[0] = open_memstream(&bufs[0], &lens[0]);
+	streams[1] = open_memstream(&bufs[1], &lens[1]);
+	int fds[2] = { o[0], e[0] };
+	drain(fds, streams);
+	while (waitpid(pid, &status, 0) < 0)
+		ck_assert(errno == EINTR);
+	if (out)
+		*out = bufs[0];
+	else
+		free(bufs[0]);
+	if (err)
+		*err = bufs[1];
+	else
+		free(bufs[1]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *pl_test_clinic(const char *mock_settings, int enabled)
+{
+	char *dir = pl_test_tmpdir(), *text;
+
+	pl_test_write(dir, "practlink.conf", 0644,
+		      "pms_name = \"juvonno\";\n"
+		      "integrations_dir = \"integrations.d\";\n"
+		      "store = { type = \"files\"; path = \"store\"; };\n");
+	ck_assert(asprintf(&text,
+			   "mock = {\n"
+			   "  enabled = %s;\n"
+			   "  module = \"mock\";\n"
+			   "  create_missing_users = true;\n"
+			   "  settings = { state_dir = \"../mock-state\"; %s };\n"
+			   "};\n",
+			   enabled ? "true" : "false", mock_settings ? mock_settings : "") > 0);
+	pl_test_write(dir, "integrations.d/mock.conf", 0644, text);
+	free(text);
+	return dir;
+}
+
+int pl_test_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void pl_test_copy(const char *src, const char *dst, mode_t mode)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	ck_assert_msg(in >= 0 && out >= 0, "copy %s to %s: %s", src, dst, strerror(errno));
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		ck_assert(write(out, buf, (size_t)n) == n);
+	ck_assert(n == 0);
+	ck_assert(fchmod(out, mode) == 0);
+	close(in);
+	close(out);
+}
