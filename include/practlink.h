@@ -89,6 +89,163 @@ practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
  * as a link would: OK, or why not in practlink_errmsg(). */
 practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i);
 
+/* --- the store ---------------------------------------------------------- */
+
+/*
+ * Where practitioners and their links persist. The built-in "files" store
+ * keeps one JSON record per practitioner; a host hands its own (its
+ * database) with practlink_set_store(). A record is opaque text that the
+ * core writes and reads back; it holds keys, so the host keeps it as safe
+ * as its own secrets. Every operation may be called from several threads
+ * at once. On failure an operation writes a message naming what failed
+ * (never a key) into err, err_size bytes.
+ */
+typedef struct practlink_store_ops {
+	unsigned version; /* PRACTLINK_STORE_OPS_VERSION */
+	/* id's record into *text (malloc'd, NUL-terminated, freed by the core)
+	 * and *len; NOT_FOUND when there is none. */
+	practlink_status (*get)(void *data, const char *id, char **text, size_t *len, char *err,
+				size_t err_size);
+	/* Writes id's record atomically and durably: OK only once it is on
+	 * disk. flags: PRACTLINK_STORE_CREATE fails with USAGE if id has a
+	 * record; PRACTLINK_STORE_LAZY may skip the flush to disk (the change
+	 * is a timestamp a crash may lose, never a key or a link). */
+	practlink_status (*put)(void *data, const char *id, const char *text, size_t len,
+				unsigned flags, char *err, size_t err_size);
+	/* Removes id's record; NOT_FOUND when there is none. */
+	practlink_status (*remove)(void *data, const char *id, char *err, size_t err_size);
+	/* Calls each with every id, in any order, until each returns non-OK;
+	 * returns that status, or OK. */
+	practlink_status (*list)(void *data, practlink_status (*each)(void *arg, const char *id),
+				 void *arg, char *err, size_t err_size);
+	/* Excludes other writers of id, threads and processes alike, until
+	 * unlock is called with the *token it set. */
+	practlink_status (*lock)(void *data, const char *id, void **token, char *err,
+				 size_t err_size);
+	void (*unlock)(void *data, void *token);
+	/* Appends one line of the audit trail (JSON, never a key). */
+	void (*audit)(void *data, const char *line);
+	void (*close)(void *data);
+} practlink_store_ops;
+#define PRACTLINK_STORE_OPS_VERSION 1
+enum {
+	PRACTLINK_STORE_CREATE = 1 << 0,
+	PRACTLINK_STORE_LAZY = 1 << 1,
+};
+
+/* Replaces the configured store with ops and data, which the context
+ * closes when done. */
+practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_ops *ops,
+				     void *data);
+
+/* --- practitioners --------------------------------------------------------- */
+
+/* Whether id is a valid practitioner id: [A-Za-z0-9._-]{1,64}, not "." or "..". */
+int practlink_id_is_valid(const char *id);
+
+/*
+ * Adds practitioner p (id, names, email) with a PMS key: pms_key (len
+ * bytes, from outside: normalised, BAD_KEY if unusable) or, when NULL, a
+ * new one. USAGE when id has a record already.
+ */
+practlink_status practlink_practitioner_add(practlink_ctx *ctx, const practlink_person *p,
+					    const char *pms_key, size_t len);
+practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *id);
+/* Calls each with every practitioner's id until it returns non-OK. */
+practlink_status practlink_practitioner_each(practlink_ctx *ctx,
+					     practlink_status (*each)(void *arg, const char *id),
+					     void *arg);
+/* The practitioner whose PMS key is key (len bytes), as a webhook's token
+ * names it: its id into id (65 bytes), or NOT_FOUND. */
+practlink_status practlink_find_by_pms_key(practlink_ctx *ctx, const char *key, size_t len,
+					   char id[65]);
+
+/* --- links ------------------------------------------------------------------ */
+
+typedef struct practlink_assist practlink_assist;
+
+/* One practitioner on one integration, as status shows it. Strings stay
+ * valid until the callback returns. Times are Unix seconds, 0 for never. */
+typedef struct practlink_link_info {
+	const char *id;
+	const char *first_name;
+	const char *last_name;
+	const char *email;
+	const char *integration;
+	const char *state;   /* "unlinked", "pending", "linked", "failed" */
+	const char *user_id; /* NULL when unknown */
+	long long linked_at;
+	long long verified_at;
+	const char *key_hint;   /* the backend key's last four characters, or NULL */
+	practlink_status error; /* OK when the last attempt did not fail */
+	const char *error_message;
+	const char *error_step;
+} practlink_link_info;
+
+/* Calls each for practitioner id (NULL: every one) on every integration
+ * (or only on integration when not NULL), until each returns non-OK. */
+practlink_status practlink_status_each(practlink_ctx *ctx, const char *id, const char *integration,
+				       practlink_status (*each)(void *arg,
+								const practlink_link_info *info),
+				       void *arg);
+
+/* What practlink_link does. */
+enum {
+	PRACTLINK_LINK_DRY_RUN = 1 << 0, /* check every precondition, change nothing */
+};
+
+/*
+ * Links practitioner id on integration (NULL: the one enabled
+ * integration), following the manual procedure step by step. Resumes an
+ * earlier attempt; never creates a second platform user; a linked
+ * practitioner is left as it is. A module that lacks a step's operation
+ * makes the link assisted: MANUAL is not a status, so practlink_link then
+ * fails with USAGE and says to use practlink_assist_begin().
+ */
+practlink_status practlink_link(practlink_ctx *ctx, const char *id, const char *integration,
+				unsigned flags);
+/* Revokes the link on the platform and forgets the backend key. When the
+ * module leaves the revocation to the operator, *manual (if not NULL) gets
+ * the steps to show; free it with practlink_assist_free(). */
+practlink_status practlink_unlink(practlink_ctx *ctx, const char *id, const char *integration,
+				  practlink_assist **manual);
+/* Proves the stored link with a real request to the platform; records
+ * when it last worked or why it failed. */
+practlink_status practlink_verify(practlink_ctx *ctx, const char *id, const char *integration);
+/* A new PMS key, exchanged again and verified; the old one stays in use if
+ * any step fails. */
+practlink_status practlink_rotate(practlink_ctx *ctx, const char *id, const char *integration);
+
+/* --- assisted linking: the steps a person does by hand -------------------- */
+
+enum {
+	PRACTLINK_ASSIST_MANUAL = 1 << 0, /* leave every platform step to the operator */
+	PRACTLINK_ASSIST_ROTATE = 1 << 1, /* with a new PMS key: a rotation */
+};
+
+/*
+ * Starts an assisted link of id on integration: runs the steps the module
+ * can do, and returns in *out the ones left to the operator, in the
+ * module's words, and the PMS key to paste (persisted first, so that a
+ * crash loses nothing). When nothing is left to do by hand, the link is
+ * complete and *out has no steps. Free *out with practlink_assist_free().
+ */
+practlink_status practlink_assist_begin(practlink_ctx *ctx, const char *id, const char *integration,
+					unsigned flags, practlink_assist **out);
+size_t practlink_assist_count(const practlink_assist *a);
+/* Step i's words, and its name ("exchange"). */
+const char *practlink_assist_text(const practlink_assist *a, size_t i);
+const char *practlink_assist_step(const practlink_assist *a, size_t i);
+/* The PMS key to show the operator: for the operator's eyes only. */
+const char *practlink_assist_pms_key(const practlink_assist *a);
+/* Whether the operator must hand back the platform's key. */
+int practlink_assist_needs_key(const practlink_assist *a);
+/* Normalises the key the operator typed (len bytes), verifies it with the
+ * platform, and persists the link only if it works. */
+practlink_status practlink_assist_finish(practlink_ctx *ctx, practlink_assist *a,
+					 const char *backend_key, size_t len);
+void practlink_assist_free(practlink_assist *a);
+
 /* The shortest PMS key practlink generates or accepts. */
 #define PRACTLINK_PMS_KEY_MIN 30
 /* Writes a new PMS key (upper and lower case letters and digits, from the

@@ -15,8 +15,23 @@ practlink_status practlink_new(practlink_ctx **out)
 	return PRACTLINK_OK;
 }
 
+static void drop_store(practlink_ctx *ctx)
+{
+	if (ctx->store && ctx->store->close)
+		ctx->store->close(ctx->store_data);
+	ctx->store = NULL;
+	ctx->store_data = NULL;
+	ctx->store_is_host = false;
+	pl_key_index_free(ctx->key_index);
+	ctx->key_index = NULL;
+}
+
 static void drop_config(practlink_ctx *ctx)
 {
+	pl_worker_free(ctx->main);
+	ctx->main = NULL;
+	if (!ctx->store_is_host)
+		drop_store(ctx);
 	if (ctx->cfg)
 		for (size_t i = 0; i < ctx->cfg->n_integ; i++)
 			pl_module_unload(ctx->loaded[i].mod);
@@ -33,6 +48,7 @@ void practlink_free(practlink_ctx *ctx)
 	if (!ctx)
 		return;
 	drop_config(ctx);
+	drop_store(ctx);
 	free(ctx->module_dir);
 	free(ctx);
 }
@@ -180,4 +196,71 @@ practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i)
 			      &ctx->err);
 	pl_instance_close(inst);
 	return st;
+}
+
+practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_ops *ops, void *data)
+{
+	return_val_if_fail(ctx != NULL && ops != NULL, PRACTLINK_USAGE);
+	if (ops->version != PRACTLINK_STORE_OPS_VERSION || !ops->get || !ops->put || !ops->remove ||
+	    !ops->list || !ops->lock || !ops->unlock)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "the store table lacks an operation or has version %u, not %u",
+				  ops->version, PRACTLINK_STORE_OPS_VERSION);
+	drop_store(ctx);
+	ctx->store = ops;
+	ctx->store_data = data;
+	ctx->store_is_host = true;
+	return PRACTLINK_OK;
+}
+
+practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
+{
+	if (ctx->store)
+		return PRACTLINK_OK;
+	if (!ctx->cfg)
+		return pl_err_set(err, PRACTLINK_CONFIG, "no configuration loaded");
+	return pl_store_files_open(ctx->cfg->store_path, &ctx->store, &ctx->store_data, err);
+}
+
+practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t *index,
+				    pl_err *err)
+{
+	size_t n = practlink_integration_count(ctx), found = n, enabled = 0;
+	char names[512] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		const pl_integration *ig = &ctx->cfg->integ[i];
+		if (name ? strcmp(ig->name, name) == 0 : ig->enabled) {
+			found = i;
+			enabled++;
+		}
+		if (!name || ig->enabled) {
+			size_t used = strlen(names);
+			snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+				 ig->name);
+		}
+	}
+	if (name && found == n)
+		return pl_err_set(err, PRACTLINK_USAGE,
+				  "no integration named '%s' (configured: %s)", name,
+				  n ? names : "none");
+	if (!name && enabled == 0)
+		return pl_err_set(
+			err, PRACTLINK_DISABLED,
+			"no integration is enabled (configured: %s); set enabled = true in "
+			"one integrations.d file",
+			n ? names : "none");
+	if (!name && enabled > 1)
+		return pl_err_set(err, PRACTLINK_USAGE,
+				  "several integrations are enabled (%s): choose one with -i",
+				  names);
+	*index = found;
+	return PRACTLINK_OK;
+}
+
+pl_worker *pl_ctx_main(practlink_ctx *ctx)
+{
+	if (!ctx->main)
+		ctx->main = pl_worker_new(ctx);
+	return ctx->main;
 }

@@ -167,6 +167,16 @@ struct pl_loaded {
 	pl_err err;
 };
 
+/* What one worker thread holds: its own module instances and error. */
+typedef struct pl_worker {
+	practlink_ctx *ctx;
+	pl_instance **inst; /* one per integration, opened on first use */
+	size_t n_inst;
+	pl_err err;
+} pl_worker;
+
+struct pl_key_index;
+
 struct practlink_ctx {
 	pl_err err;
 	pl_log log;
@@ -175,6 +185,11 @@ struct practlink_ctx {
 	char *active_module_dir;
 	pl_config *cfg;
 	struct pl_loaded *loaded; /* one per integration */
+	const practlink_store_ops *store;
+	void *store_data;
+	bool store_is_host; /* handed in by the host: kept across reloads */
+	pl_worker *main;    /* the worker of the single-practitioner calls */
+	struct pl_key_index *key_index;
 };
 
 /* The module of integration i, loading it on first use; NULL when it cannot
@@ -198,3 +213,106 @@ practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p
 practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p,
 				    const practlink_secret *pms_key,
 				    const practlink_secret *backend_key);
+
+/* store_files.c ------------------------------------------------------------ */
+/* Opens (creating if need be) the files store under path: a 0700 folder
+ * holding practitioners/ID.json (0600), audit.log and a lock file. */
+practlink_status pl_store_files_open(const char *path, const practlink_store_ops **ops, void **data,
+				     pl_err *err);
+/* Whether id may name a record. */
+bool pl_id_valid(const char *id);
+
+/* record.c ----------------------------------------------------------------- */
+typedef enum pl_state {
+	PL_UNLINKED,
+	PL_PENDING, /* started, waiting for the operator */
+	PL_LINKED,
+	PL_FAILED,
+} pl_state;
+
+typedef struct pl_link {
+	char *integration;
+	pl_state state;
+	char *user_id;                     /* NULL until known */
+	practlink_secret *backend_key;     /* NULL until exchanged */
+	practlink_secret *pending_pms_key; /* a rotation's new key, until verified */
+	long long linked_at, verified_at, updated_at;
+	practlink_status error; /* OK: the last attempt did not fail */
+	char *error_step;
+	char *error_message;
+} pl_link;
+
+typedef struct pl_record {
+	char *id;
+	char *first_name;
+	char *last_name;
+	char *email;
+	practlink_secret *pms_key;
+	long long created_at;
+	pl_link *links;
+	size_t n_links;
+} pl_record;
+
+/* Parses a record's text (path names it in messages). STORE on anything
+ * but a well-formed record of id. */
+practlink_status pl_record_parse(const char *text, size_t len, const char *id, pl_record **out,
+				 pl_err *err);
+/* The record as text, NUL-terminated; the caller wipes and frees it. */
+char *pl_record_format(const pl_record *rec);
+/* Wipes the keys and frees. */
+void pl_record_free(pl_record *rec);
+/* rec's link on integration; with create, a new unlinked one if absent. */
+pl_link *pl_record_link(pl_record *rec, const char *integration, bool create);
+void pl_record_drop_link(pl_record *rec, const char *integration);
+const char *pl_state_name(pl_state state);
+/* Now, in Unix seconds; and t as RFC 3339 UTC into buf (21 bytes). */
+long long pl_now(void);
+void pl_time_format(long long t, char buf[32]);
+/* A key from outside, normalised: surrounding white space removed; inner
+ * white space, control characters or nothing left are BAD_KEY. */
+practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
+				  practlink_secret **out, pl_err *err);
+/* Compares two secrets in time independent of where they differ. */
+bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b);
+
+/* The store, opened on first use. */
+practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err);
+/* The index of integration name (NULL: the one enabled integration). */
+practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t *index,
+				    pl_err *err);
+/* The worker of the single-practitioner calls, made on first use. */
+pl_worker *pl_ctx_main(practlink_ctx *ctx);
+
+/* worker.c: a worker's module instances. */
+pl_worker *pl_worker_new(practlink_ctx *ctx);
+void pl_worker_free(pl_worker *w);
+/* The worker's instance of integration ix, opened on first use. */
+practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out);
+
+/* store.c: records through the store, with messages that say where. */
+practlink_status pl_store_load(practlink_ctx *ctx, const char *id, pl_record **out, pl_err *err);
+practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigned flags,
+			       pl_err *err);
+practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err);
+void pl_store_unlock(practlink_ctx *ctx, void *token);
+/* One audit line: who did what to whom, and how it ended. Never a key. */
+void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
+	      practlink_status status);
+
+/* keyindex.c: practitioners by PMS key. */
+void pl_key_index_free(struct pl_key_index *index);
+/* Tells the index that id now has key (NULL: none). */
+void pl_key_index_note(practlink_ctx *ctx, const char *id, const practlink_secret *key);
+
+/* link.c ------------------------------------------------------------------- */
+/* The link of one practitioner on integration ix by worker w, as
+ * practlink_link describes; errors in w->err. */
+practlink_status pl_link_run(pl_worker *w, const char *id, size_t ix, unsigned flags);
+practlink_status pl_verify_run(pl_worker *w, const char *id, size_t ix);
+practlink_status pl_assist_begin(pl_worker *w, const char *id, size_t ix, unsigned flags,
+				 practlink_assist **out);
+practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char *typed, size_t len);
+practlink_status pl_rotate_run(pl_worker *w, const char *id, size_t ix);
+practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlink_assist **manual);
+/* The size of an assist, for an empty one made elsewhere. */
+size_t pl_assist_size(void);

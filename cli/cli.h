@@ -1,0 +1,77 @@
+/* cli.h - what practlink(1)'s files share. */
+#ifndef PL_CLI_H
+#define PL_CLI_H
+
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "practlink.h"
+
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+struct opts {
+	const char *config;
+	const char *module_dir;
+	bool json;
+	int verbosity; /* -1 quiet, 0, 1 verbose */
+};
+
+struct command {
+	const char *name;
+	int (*run)(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+/* The command running, for usage messages. */
+extern const struct command *cli_command;
+
+/* Reports ctx's last error (or the status's text) and its hint on stderr;
+ * returns the exit code. */
+int cli_fail(practlink_ctx *ctx, practlink_status st);
+/* Reports a usage error and the command's usage; returns 64. */
+int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Parses the command's options with getopt_long; the caller loops until -1.
+ * Returns '?' after reporting an unknown option. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Prints doc as JSON on stdout and frees it. */
+void cli_print_json(cJSON *doc);
+/* The worse of two statuses, by exit code. */
+practlink_status cli_worse(practlink_status a, practlink_status b);
+/* t as RFC 3339 UTC, or "-" for 0, into buf. */
+const char *cli_time(long long t, char buf[32]);
+
+/* The commands. */
+int cmd_modules(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_keygen(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_practitioner(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_link(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_unlink(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
+
+/* secrets.c: keys in and out, never through argv. */
+/* Reads a key from path ("-": standard input) into buf; the file must be
+ * closed to others. Returns the length, or -1 after reporting why. */
+long cli_read_key_file(const char *path, char *buf, size_t size);
+/* The terminal, or NULL when there is none. */
+FILE *cli_tty(void);
+/* Prompts on the terminal and reads a line without echo. Returns the
+ * length, or -1 when there is no terminal or input ended. */
+long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size);
+
+/* csv.c: reads path, calling row for each record after the header with
+ * its line number and fields. header names the columns expected first;
+ * optional ones may follow. Returns 0, or -1 after reporting a file that
+ * cannot be read or whose header is wrong. */
+typedef void (*cli_csv_row)(void *arg, size_t line, size_t n, char **fields);
+int cli_csv_read(const char *path, const char *const *header, size_t required, size_t optional,
+		 cli_csv_row row, void *arg);
+
+#endif

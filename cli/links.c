@@ -1,0 +1,399 @@
+/* links.c - practlink link | unlink | verify | rotate | status. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 1024
+
+/* What a link or verify run is asked to do. */
+struct run {
+	practlink_ctx *ctx;
+	const struct opts *o;
+	const char *integration;
+	bool all, assisted, dry_run;
+	const char *key_file; /* --backend-key-file */
+	const char *keys_csv; /* --backend-keys */
+	cJSON *results;       /* --json */
+	size_t ok, failed;
+	practlink_status worst;
+};
+
+/* One practitioner's outcome, as a line or a JSON object. */
+static void report(struct run *r, const char *id, const char *what, practlink_status st)
+{
+	if (st == PRACTLINK_OK)
+		r->ok++;
+	else
+		r->failed++;
+	r->worst = cli_worse(r->worst, st);
+	if (r->results) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddStringToObject(o, "status", practlink_status_name(st));
+		if (st == PRACTLINK_OK) {
+			cJSON_AddStringToObject(o, "result", what);
+			cJSON_AddNullToObject(o, "error");
+		} else {
+			cJSON *e = cJSON_AddObjectToObject(o, "error");
+			cJSON_AddStringToObject(e, "message", practlink_errmsg(r->ctx));
+			cJSON_AddStringToObject(e, "hint", practlink_hint(st));
+		}
+		cJSON_AddItemToArray(r->results, o);
+		return;
+	}
+	if (st == PRACTLINK_OK) {
+		if (r->o->verbosity >= 0)
+			printf("%s: %s\n", id, what);
+		return;
+	}
+	fprintf(stderr, "practlink: %s\n", practlink_errmsg(r->ctx));
+	if (*practlink_hint(st))
+		fprintf(stderr, "practlink: hint: %s\n", practlink_hint(st));
+}
+
+/* Ends a run: the summary, and the worst status as exit code. */
+static int finish(struct run *r)
+{
+	if (r->results) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "ok", (double)r->ok);
+		cJSON_AddNumberToObject(doc, "failed", (double)r->failed);
+		cJSON_AddItemToObject(doc, "results", r->results);
+		cli_print_json(doc);
+	} else if (r->ok + r->failed > 1 && r->o->verbosity >= 0) {
+		printf("%zu ok, %zu failed\n", r->ok, r->failed);
+	}
+	return practlink_exit_code(r->worst);
+}
+
+/* Shows the operator's steps and the PMS key, on the terminal only. */
+static void show_steps(FILE *tty, const char *id, const practlink_assist *a)
+{
+	FILE *out = tty ? tty : stderr;
+
+	fprintf(out, "\nLink %s: %zu step%s to do by hand on the platform:\n", id,
+		practlink_assist_count(a), practlink_assist_count(a) == 1 ? "" : "s");
+	for (size_t i = 0; i < practlink_assist_count(a); i++)
+		fprintf(out, "  %zu. %s\n", i + 1, practlink_assist_text(a, i));
+	if (tty)
+		fprintf(tty, "\n  PMS key to paste: %s\n\n", practlink_assist_pms_key(a));
+	else
+		fprintf(stderr, "\n  (the PMS key is shown only on a terminal)\n\n");
+}
+
+/* An assisted link: the module's steps, the key from the operator. */
+static practlink_status assisted(struct run *r, const char *id, const char *typed, unsigned flags)
+{
+	practlink_assist *a = NULL;
+	char key[KEY_MAX];
+	long len = -1;
+	practlink_status st;
+	FILE *tty = NULL;
+
+	st = practlink_assist_begin(r->ctx, id, r->integration, flags, &a);
+	if (st != PRACTLINK_OK || !practlink_assist_needs_key(a)) {
+		practlink_assist_free(a);
+		return st;
+	}
+	if (typed) { /* a row of --backend-keys: the steps were done already */
+		st = practlink_assist_finish(r->ctx, a, typed, strlen(typed));
+		practlink_assist_free(a);
+		return st;
+	}
+	tty = cli_tty();
+	show_steps(tty, id, a);
+	if (r->key_file)
+		len = cli_read_key_file(r->key_file, key, sizeof key);
+	else if (tty)
+		len = cli_read_hidden(tty, "Platform key (not shown as you type): ", key,
+				      sizeof key);
+	if (tty)
+		fclose(tty);
+	if (len < 0) {
+		practlink_assist_free(a);
+		explicit_bzero(key, sizeof key);
+		return r->key_file ? PRACTLINK_USAGE : PRACTLINK_USAGE;
+	}
+	st = practlink_assist_finish(r->ctx, a, key, (size_t)len);
+	explicit_bzero(key, sizeof key);
+	practlink_assist_free(a);
+	return st;
+}
+
+static practlink_status link_one(void *arg, const char *id)
+{
+	struct run *r = arg;
+	practlink_status st;
+
+	if (r->dry_run)
+		st = practlink_link(r->ctx, id, r->integration, PRACTLINK_LINK_DRY_RUN);
+	else
+		st = assisted(r, id, NULL, r->assisted ? PRACTLINK_ASSIST_MANUAL : 0);
+	if (st == PRACTLINK_USAGE && !r->dry_run && !r->key_file && !cli_tty())
+		fprintf(stderr,
+			"practlink: %s needs the operator: run on a terminal, or pass "
+			"--backend-key-file\n",
+			id);
+	report(r, id, r->dry_run ? "ready to link" : "linked", st);
+	return PRACTLINK_OK;
+}
+
+static practlink_status verify_one(void *arg, const char *id)
+{
+	struct run *r = arg;
+
+	report(r, id, "verified", practlink_verify(r->ctx, id, r->integration));
+	return PRACTLINK_OK;
+}
+
+static void key_row(void *arg, size_t line, size_t n, char **f)
+{
+	struct run *r = arg;
+	practlink_status st;
+
+	if (n != 2 || !f[0] || !f[1]) {
+		fprintf(stderr, "practlink: %s:%zu: expected id,backend_key; row skipped\n",
+			r->keys_csv, line);
+		r->failed++;
+		r->worst = cli_worse(r->worst, PRACTLINK_USAGE);
+		return;
+	}
+	st = assisted(r, f[0], f[1], PRACTLINK_ASSIST_MANUAL);
+	if (st != PRACTLINK_OK)
+		fprintf(stderr, "practlink: %s:%zu: row of %s:\n", r->keys_csv, line, f[0]);
+	report(r, f[0], "linked", st);
+}
+
+/* Parses the options link and verify share. Returns -1 to go on. */
+static int parse_run(struct run *r, int argc, char **argv, bool is_link)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "integration", required_argument, NULL, 'i' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "assisted", no_argument, NULL, 'A' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "backend-key-file", required_argument, NULL, 'k' },
+		{ "backend-keys", required_argument, NULL, 'K' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "i:j:", longopts)) != -1) {
+		switch (c) {
+		case 'a': r->all = true; break;
+		case 'i': r->integration = optarg; break;
+		case 'j':
+			if (atoi(optarg) < 1)
+				return cli_usage("-j needs a number of jobs, 1 or more");
+			break;
+		case 'A':
+		case 'n':
+		case 'k':
+		case 'K':
+			if (!is_link)
+				return cli_usage("%s: unknown option", argv[optind - 1]);
+			r->assisted |= c == 'A';
+			r->dry_run |= c == 'n';
+			if (c == 'k')
+				r->key_file = optarg;
+			if (c == 'K')
+				r->keys_csv = optarg;
+			break;
+		default: return practlink_exit_code(PRACTLINK_USAGE);
+		}
+	}
+	if (r->keys_csv && optind < argc)
+		return cli_usage("--backend-keys names the practitioners itself");
+	if (!r->keys_csv && r->all == (optind < argc))
+		return cli_usage("name practitioners, or --all");
+	if (r->key_file && (r->all || argc - optind != 1))
+		return cli_usage("--backend-key-file goes with one practitioner");
+	r->results = r->o->json ? cJSON_CreateArray() : NULL;
+	return -1;
+}
+
+static int run_each(struct run *r, int argc, char **argv,
+		    practlink_status (*one)(void *, const char *))
+{
+	practlink_status st;
+
+	if (r->all) {
+		st = practlink_practitioner_each(r->ctx, one, r);
+		if (st != PRACTLINK_OK) {
+			cJSON_Delete(r->results);
+			return cli_fail(r->ctx, st);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		one(r, argv[i]);
+	return finish(r);
+}
+
+int cmd_link(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	static const char *const header[] = { "id", "backend_key" };
+	struct run r = { .ctx = ctx, .o = o };
+	int rc;
+
+	if ((rc = parse_run(&r, argc, argv, true)) >= 0)
+		return rc;
+	if (r.keys_csv) {
+		if (cli_csv_read(r.keys_csv, header, 2, 0, key_row, &r) < 0) {
+			cJSON_Delete(r.results);
+			return practlink_exit_code(PRACTLINK_USAGE);
+		}
+		return finish(&r);
+	}
+	return run_each(&r, argc, argv, link_one);
+}
+
+int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	struct run r = { .ctx = ctx, .o = o };
+	int rc;
+
+	if ((rc = parse_run(&r, argc, argv, false)) >= 0)
+		return rc;
+	return run_each(&r, argc, argv, verify_one);
+}
+
+/* The ID and -i of unlink and rotate. Returns -1 to go on. */
+static int one_id(int argc, char **argv, const char **integration)
+{
+	static const struct option longopts[] = {
+		{ "integration", required_argument, NULL, 'i' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "i:", longopts)) != -1) {
+		if (c != 'i')
+			return practlink_exit_code(PRACTLINK_USAGE);
+		*integration = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage("name one practitioner");
+	return -1;
+}
+
+int cmd_unlink(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	const char *integration = NULL;
+	practlink_assist *manual = NULL;
+	practlink_status st;
+	int rc;
+
+	if ((rc = one_id(argc, argv, &integration)) >= 0)
+		return rc;
+	st = practlink_unlink(ctx, argv[optind], integration, &manual);
+	if (st != PRACTLINK_OK)
+		return cli_fail(ctx, st);
+	printf("%s: unlinked\n", argv[optind]);
+	if (practlink_assist_count(manual)) {
+		printf("The platform has no API for this; please do it by hand:\n");
+		for (size_t i = 0; i < practlink_assist_count(manual); i++)
+			printf("  %zu. %s\n", i + 1, practlink_assist_text(manual, i));
+	}
+	practlink_assist_free(manual);
+	return 0;
+}
+
+int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	struct run r = { .ctx = ctx, .o = o };
+	practlink_status st;
+	int rc;
+
+	if ((rc = one_id(argc, argv, &r.integration)) >= 0)
+		return rc;
+	st = assisted(&r, argv[optind], NULL, PRACTLINK_ASSIST_ROTATE);
+	if (st != PRACTLINK_OK)
+		return cli_fail(ctx, st);
+	printf("%s: new PMS key exchanged and verified\n", argv[optind]);
+	return 0;
+}
+
+/* --- status ---------------------------------------------------------------- */
+
+static practlink_status status_line(void *arg, const practlink_link_info *in)
+{
+	const struct opts *o = ((void **)arg)[0];
+	cJSON *doc = ((void **)arg)[1];
+	char t1[32], t2[32];
+
+	if (o->json) {
+		cJSON *e, *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "id", in->id);
+		cJSON_AddStringToObject(x, "integration", in->integration);
+		cJSON_AddStringToObject(x, "state", in->state);
+		if (in->user_id)
+			cJSON_AddStringToObject(x, "user_id", in->user_id);
+		else
+			cJSON_AddNullToObject(x, "user_id");
+		if (in->linked_at)
+			cJSON_AddStringToObject(x, "linked_at", cli_time(in->linked_at, t1));
+		else
+			cJSON_AddNullToObject(x, "linked_at");
+		if (in->verified_at)
+			cJSON_AddStringToObject(x, "verified_at", cli_time(in->verified_at, t2));
+		else
+			cJSON_AddNullToObject(x, "verified_at");
+		if (in->key_hint)
+			cJSON_AddStringToObject(x, "key_hint", in->key_hint);
+		else
+			cJSON_AddNullToObject(x, "key_hint");
+		if (in->error == PRACTLINK_OK) {
+			cJSON_AddNullToObject(x, "error");
+		} else {
+			e = cJSON_AddObjectToObject(x, "error");
+			cJSON_AddStringToObject(e, "status", practlink_status_name(in->error));
+			cJSON_AddStringToObject(e, "message",
+						in->error_message ? in->error_message : "");
+			cJSON_AddStringToObject(e, "hint", practlink_hint(in->error));
+		}
+		cJSON_AddItemToArray(doc, x);
+		return PRACTLINK_OK;
+	}
+	printf("%-16s %-12s %-9s %-20s %-20s %-20s %-4s %s\n", in->id, in->integration, in->state,
+	       in->user_id ? in->user_id : "-", cli_time(in->linked_at, t1),
+	       cli_time(in->verified_at, t2), in->key_hint ? in->key_hint : "-",
+	       in->error ? practlink_status_name(in->error) : "");
+	if (in->error && in->error_message)
+		printf("%16s %s\n%16s hint: %s\n", "", in->error_message, "",
+		       practlink_hint(in->error));
+	return PRACTLINK_OK;
+}
+
+int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	const char *integration = NULL;
+	static const struct option longopts[] = {
+		{ "integration", required_argument, NULL, 'i' },
+		{ 0 },
+	};
+	void *arg[2] = { (void *)o, o->json ? cJSON_CreateArray() : NULL };
+	practlink_status st;
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "i:", longopts)) != -1) {
+		if (c != 'i') {
+			cJSON_Delete(arg[1]);
+			return practlink_exit_code(PRACTLINK_USAGE);
+		}
+		integration = optarg;
+	}
+	if (argc - optind > 1) {
+		cJSON_Delete(arg[1]);
+		return cli_usage("status takes at most one ID");
+	}
+	if (!o->json)
+		printf("%-16s %-12s %-9s %-20s %-20s %-20s %-4s %s\n", "ID", "INTEGRATION", "STATE",
+		       "USER", "LINKED", "VERIFIED", "KEY", "ERROR");
+	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration,
+				   status_line, arg);
+	if (o->json)
+		cli_print_json(arg[1]);
+	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
+}

@@ -1,0 +1,93 @@
+/* secrets.c - keys in and out of practlink(1): from a file closed to
+ * others or standard input, from the terminal without echo, and to the
+ * terminal only. Never through argv. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+long cli_read_key_file(const char *path, char *buf, size_t size)
+{
+	bool std_in = strcmp(path, "-") == 0;
+	int fd = std_in ? 0 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	size_t len = 0;
+
+	if (fd < 0) {
+		fprintf(stderr, "practlink: %s: %s\n", path,
+			errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (!std_in && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077))) {
+		fprintf(stderr,
+			"practlink: %s: a key file must be a regular file closed to others "
+			"(mode %04o); run: chmod 600 %s\n",
+			path, (unsigned)st.st_mode & 07777, path);
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1) {
+			fprintf(stderr, "practlink: %s: longer than a key can be\n", path);
+			explicit_bzero(buf, size);
+			if (!std_in)
+				close(fd);
+			return -1;
+		}
+	}
+	if (!std_in)
+		close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
+FILE *cli_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "r+"))) {
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
+}
+
+long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	bool restore;
+	size_t len;
+
+	if (!tty)
+		return -1;
+	fputs(prompt, tty);
+	restore = tcgetattr(fileno(tty), &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	char *got = fgets(buf, (int)size, tty);
+	if (restore)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputs("\n", tty);
+	if (!got)
+		return -1;
+	len = strlen(buf);
+	return (long)len;
+}

@@ -1,0 +1,406 @@
+/*
+ * record.c - a practitioner's record and its links, to and from JSON.
+ *
+ * The text comes from the store and is not trusted: its size is capped by
+ * the store, its nesting by a scan before cJSON sees it, and every field's
+ * type is checked. Keys are wiped from cJSON's copies before they are freed.
+ */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RECORD_VERSION 1
+#define MAX_DEPTH 8
+
+static const char *const state_names[] = { "unlinked", "pending", "linked", "failed" };
+
+const char *pl_state_name(pl_state state)
+{
+	return state_names[state];
+}
+
+long long pl_now(void)
+{
+	return (long long)time(NULL);
+}
+
+void pl_time_format(long long t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static long long time_parse(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+
+	return end && !*end ? (long long)timegm(&tm) : -1;
+}
+
+bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b)
+{
+	unsigned char diff = 0;
+
+	if (!a || !b || a->len != b->len)
+		return false;
+	for (size_t i = 0; i < a->len; i++)
+		diff |= (unsigned char)(a->str[i] ^ b->str[i]);
+	return diff == 0;
+}
+
+practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
+				  practlink_secret **out, pl_err *err)
+{
+	const char *end = in + len;
+
+	*out = NULL;
+	/* The seed: "copy API keys exactly, without additional spaces". */
+	while (in < end && (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n'))
+		in++;
+	while (end > in &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	if (in == end)
+		return pl_err_set(err, PRACTLINK_BAD_KEY, "the %s is empty", what);
+	for (const char *c = in; c < end; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u <= ' ' || u == 0x7f)
+			return pl_err_set(err, PRACTLINK_BAD_KEY,
+					  "the %s holds %s at character %zu; a key is one word",
+					  what,
+					  u == ' ' || u == '\t' ? "a space" : "a control character",
+					  (size_t)(c - in) + 1);
+	}
+	if (!(*out = pl_secret_new(in, (size_t)(end - in))))
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	return PRACTLINK_OK;
+}
+
+/* Whether text nests no deeper than max, strings aside. */
+static bool depth_ok(const char *text, size_t len, int max)
+{
+	int depth = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+static void wipe_string(cJSON *item)
+{
+	if (cJSON_IsString(item) && item->valuestring)
+		explicit_bzero(item->valuestring, strlen(item->valuestring));
+}
+
+/* Wipes every key the tree holds, before cJSON frees it. */
+static void wipe_keys(cJSON *root)
+{
+	cJSON *links = cJSON_GetObjectItemCaseSensitive(root, "links"), *l;
+
+	wipe_string(cJSON_GetObjectItemCaseSensitive(root, "pms_key"));
+	cJSON_ArrayForEach(l, links)
+	{
+		wipe_string(cJSON_GetObjectItemCaseSensitive(l, "backend_key"));
+		wipe_string(cJSON_GetObjectItemCaseSensitive(l, "pending_pms_key"));
+	}
+}
+
+struct reader {
+	const char *id;
+	pl_err *err;
+	practlink_status st;
+};
+
+/* A string field: NULL when absent or null; a wrong type fails r. */
+static const char *field(struct reader *r, const cJSON *obj, const char *name, bool required)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if ((!item || cJSON_IsNull(item)) && !required)
+		return NULL;
+	if (!cJSON_IsString(item)) {
+		if (r->st == PRACTLINK_OK)
+			r->st = pl_err_set(r->err, PRACTLINK_STORE,
+					   "record of '%s': field '%s' is %s, not a string", r->id,
+					   name, item ? "of another type" : "missing");
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+static char *dup_field(struct reader *r, const cJSON *obj, const char *name, bool required)
+{
+	const char *s = field(r, obj, name, required);
+	char *copy = s ? strdup(s) : NULL;
+
+	if (s && !copy && r->st == PRACTLINK_OK)
+		r->st = pl_err_set(r->err, PRACTLINK_INTERNAL, "out of memory");
+	return copy;
+}
+
+static practlink_secret *secret_field(struct reader *r, const cJSON *obj, const char *name,
+				      bool required)
+{
+	const char *s = field(r, obj, name, required);
+	practlink_secret *sec = s ? pl_secret_new(s, strlen(s)) : NULL;
+
+	if (s && !sec && r->st == PRACTLINK_OK)
+		r->st = pl_err_set(r->err, PRACTLINK_INTERNAL, "out of memory");
+	return sec;
+}
+
+static long long time_field(struct reader *r, const cJSON *obj, const char *name)
+{
+	const char *s = field(r, obj, name, false);
+	long long t = s ? time_parse(s) : 0;
+
+	if (t < 0 && r->st == PRACTLINK_OK)
+		r->st = pl_err_set(r->err, PRACTLINK_STORE,
+				   "record of '%s': field '%s' is not a time like "
+				   "2026-01-31T12:00:00Z",
+				   r->id, name);
+	return t < 0 ? 0 : t;
+}
+
+static void read_link(struct reader *r, const cJSON *obj, pl_link *l)
+{
+	const cJSON *error = cJSON_GetObjectItemCaseSensitive(obj, "error");
+	const char *state = field(r, obj, "state", true);
+
+	l->integration = strdup(obj->string);
+	l->state = PL_UNLINKED;
+	for (int i = 0; state && i < 4; i++)
+		if (strcmp(state, state_names[i]) == 0)
+			l->state = (pl_state)i;
+	if (state && strcmp(state, state_names[l->state]) != 0 && r->st == PRACTLINK_OK)
+		r->st = pl_err_set(r->err, PRACTLINK_STORE, "record of '%s': unknown state \"%s\"",
+				   r->id, state);
+	l->user_id = dup_field(r, obj, "user_id", false);
+	l->backend_key = secret_field(r, obj, "backend_key", false);
+	l->pending_pms_key = secret_field(r, obj, "pending_pms_key", false);
+	l->linked_at = time_field(r, obj, "linked_at");
+	l->verified_at = time_field(r, obj, "verified_at");
+	l->updated_at = time_field(r, obj, "updated_at");
+	if (error && !cJSON_IsNull(error)) {
+		const char *status = field(r, error, "status", true);
+		int code = status ? practlink_status_from_name(status) : -1;
+		l->error = code > 0 ? (practlink_status)code : PRACTLINK_INTERNAL;
+		l->error_step = dup_field(r, error, "step", false);
+		l->error_message = dup_field(r, error, "message", false);
+	}
+}
+
+practlink_status pl_record_parse(const char *text, size_t len, const char *id, pl_record **out,
+				 pl_err *err)
+{
+	struct reader r = { id, err, PRACTLINK_OK };
+	const cJSON *links, *l, *version;
+	pl_record *rec;
+	cJSON *root;
+
+	*out = NULL;
+	if (!depth_ok(text, len, MAX_DEPTH))
+		return pl_err_set(err, PRACTLINK_STORE, "record of '%s' nests deeper than %d", id,
+				  MAX_DEPTH);
+	root = cJSON_ParseWithLength(text, len);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return pl_err_set(err, PRACTLINK_STORE, "record of '%s' is not valid JSON", id);
+	}
+	if (!(rec = calloc(1, sizeof *rec))) {
+		wipe_keys(root);
+		cJSON_Delete(root);
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	version = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (!cJSON_IsNumber(version) || version->valueint != RECORD_VERSION)
+		r.st = pl_err_set(err, PRACTLINK_STORE,
+				  "record of '%s' has no version %d: written by another practlink?",
+				  id, RECORD_VERSION);
+	rec->id = dup_field(&r, root, "id", true);
+	if (r.st == PRACTLINK_OK && strcmp(rec->id, id) != 0)
+		r.st = pl_err_set(err, PRACTLINK_STORE, "record of '%s' says it is '%s'", id,
+				  rec->id);
+	rec->first_name = dup_field(&r, root, "first_name", true);
+	rec->last_name = dup_field(&r, root, "last_name", true);
+	rec->email = dup_field(&r, root, "email", true);
+	rec->pms_key = secret_field(&r, root, "pms_key", false);
+	rec->created_at = time_field(&r, root, "created_at");
+	links = cJSON_GetObjectItemCaseSensitive(root, "links");
+	if (links && !cJSON_IsObject(links) && r.st == PRACTLINK_OK)
+		r.st = pl_err_set(err, PRACTLINK_STORE, "record of '%s': 'links' is not an object",
+				  id);
+	if (cJSON_IsObject(links)) {
+		size_t n = (size_t)cJSON_GetArraySize(links);
+		rec->links = calloc(n ? n : 1, sizeof *rec->links);
+		cJSON_ArrayForEach(l, links)
+		{
+			if (!cJSON_IsObject(l) || !rec->links) {
+				if (r.st == PRACTLINK_OK)
+					r.st = pl_err_set(
+						err, PRACTLINK_STORE,
+						"record of '%s': link '%s' is not an object", id,
+						l->string);
+				break;
+			}
+			read_link(&r, l, &rec->links[rec->n_links++]);
+		}
+	}
+	wipe_keys(root);
+	cJSON_Delete(root);
+	if (r.st != PRACTLINK_OK) {
+		pl_record_free(rec);
+		return r.st;
+	}
+	*out = rec;
+	return PRACTLINK_OK;
+}
+
+static void add_string(cJSON *obj, const char *name, const char *value)
+{
+	if (value)
+		cJSON_AddStringToObject(obj, name, value);
+	else
+		cJSON_AddNullToObject(obj, name);
+}
+
+static void add_time(cJSON *obj, const char *name, long long t)
+{
+	char buf[32];
+
+	if (t <= 0) {
+		cJSON_AddNullToObject(obj, name);
+		return;
+	}
+	pl_time_format(t, buf);
+	cJSON_AddStringToObject(obj, name, buf);
+}
+
+char *pl_record_format(const pl_record *rec)
+{
+	cJSON *root = cJSON_CreateObject(), *links = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddNumberToObject(root, "version", RECORD_VERSION);
+	add_string(root, "id", rec->id);
+	add_string(root, "first_name", rec->first_name);
+	add_string(root, "last_name", rec->last_name);
+	add_string(root, "email", rec->email);
+	add_string(root, "pms_key", rec->pms_key ? rec->pms_key->str : NULL);
+	add_time(root, "created_at", rec->created_at);
+	for (size_t i = 0; i < rec->n_links; i++) {
+		const pl_link *l = &rec->links[i];
+		cJSON *o = cJSON_CreateObject();
+
+		add_string(o, "state", pl_state_name(l->state));
+		add_string(o, "user_id", l->user_id);
+		add_string(o, "backend_key", l->backend_key ? l->backend_key->str : NULL);
+		add_string(o, "pending_pms_key",
+			   l->pending_pms_key ? l->pending_pms_key->str : NULL);
+		add_time(o, "linked_at", l->linked_at);
+		add_time(o, "verified_at", l->verified_at);
+		add_time(o, "updated_at", l->updated_at);
+		if (l->error != PRACTLINK_OK) {
+			cJSON *e = cJSON_AddObjectToObject(o, "error");
+			add_string(e, "status", practlink_status_name(l->error));
+			add_string(e, "step", l->error_step);
+			add_string(e, "message", l->error_message);
+		} else {
+			cJSON_AddNullToObject(o, "error");
+		}
+		cJSON_AddItemToObject(links, l->integration, o);
+	}
+	cJSON_AddItemToObject(root, "links", links);
+	/* Into a buffer of ours, so that no copy of a key is left behind by a
+	 * growing buffer; a size that proves too small is wiped and doubled. */
+	for (size_t size = 4096 + 1024 * rec->n_links;; size *= 2) {
+		if (!(text = malloc(size)))
+			break;
+		if (cJSON_PrintPreallocated(root, text, (int)size, true))
+			break;
+		explicit_bzero(text, size);
+		free(text);
+		text = NULL;
+		if (size > (1u << 24))
+			break;
+	}
+	wipe_keys(root);
+	cJSON_Delete(root);
+	return text;
+}
+
+static void link_clear(pl_link *l)
+{
+	free(l->integration);
+	free(l->user_id);
+	pl_secret_free(l->backend_key);
+	pl_secret_free(l->pending_pms_key);
+	free(l->error_step);
+	free(l->error_message);
+	memset(l, 0, sizeof *l);
+}
+
+void pl_record_free(pl_record *rec)
+{
+	if (!rec)
+		return;
+	free(rec->id);
+	free(rec->first_name);
+	free(rec->last_name);
+	free(rec->email);
+	pl_secret_free(rec->pms_key);
+	for (size_t i = 0; i < rec->n_links; i++)
+		link_clear(&rec->links[i]);
+	free(rec->links);
+	free(rec);
+}
+
+pl_link *pl_record_link(pl_record *rec, const char *integration, bool create)
+{
+	pl_link *more;
+
+	for (size_t i = 0; i < rec->n_links; i++)
+		if (strcmp(rec->links[i].integration, integration) == 0)
+			return &rec->links[i];
+	if (!create || !(more = realloc(rec->links, (rec->n_links + 1) * sizeof *more)))
+		return NULL;
+	rec->links = more;
+	memset(&more[rec->n_links], 0, sizeof *more);
+	if (!(more[rec->n_links].integration = strdup(integration)))
+		return NULL;
+	return &more[rec->n_links++];
+}
+
+void pl_record_drop_link(pl_record *rec, const char *integration)
+{
+	for (size_t i = 0; i < rec->n_links; i++) {
+		if (strcmp(rec->links[i].integration, integration) != 0)
+			continue;
+		link_clear(&rec->links[i]);
+		rec->links[i] = rec->links[--rec->n_links];
+		return;
+	}
+}

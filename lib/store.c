@@ -1,0 +1,120 @@
+/* store.c - records through whichever store the context has, and the
+ * audit trail. Messages name the record's file for the files store. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Where id's record lives, for messages. */
+static void where(practlink_ctx *ctx, const char *id, char *buf, size_t size)
+{
+	if (ctx->store_is_host || !ctx->cfg)
+		snprintf(buf, size, "record of '%s'", id);
+	else
+		snprintf(buf, size, "%s/practitioners/%s.json", ctx->cfg->store_path, id);
+}
+
+practlink_status pl_store_load(practlink_ctx *ctx, const char *id, pl_record **out, pl_err *err)
+{
+	char *text = NULL, at[4200];
+	size_t len = 0;
+	practlink_status st;
+
+	*out = NULL;
+	if (!pl_id_valid(id))
+		return pl_err_set(err, PRACTLINK_USAGE,
+				  "'%s' is not a practitioner id: use 1 to 64 of A-Z a-z 0-9 . _ -",
+				  id);
+	if ((st = pl_ctx_store(ctx, err)) != PRACTLINK_OK)
+		return st;
+	st = pl_status_check(
+		(int)ctx->store->get(ctx->store_data, id, &text, &len, err->msg, sizeof err->msg));
+	if (st != PRACTLINK_OK)
+		return err->status = st;
+	st = pl_record_parse(text, len, id, out, err);
+	explicit_bzero(text, len);
+	free(text);
+	if (st != PRACTLINK_OK && st != PRACTLINK_INTERNAL) {
+		/* Name the file, and say that practlink leaves it alone. */
+		char msg[sizeof err->msg];
+		where(ctx, id, at, sizeof at);
+		memcpy(msg, err->msg, sizeof msg);
+		pl_err_set(err, st, "%s: %s; it is left untouched: repair or remove it", at, msg);
+	}
+	return st;
+}
+
+practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigned flags,
+			       pl_err *err)
+{
+	char *text;
+	size_t len;
+	practlink_status st;
+
+	if ((st = pl_ctx_store(ctx, err)) != PRACTLINK_OK)
+		return st;
+	if (!(text = pl_record_format(rec)))
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	len = strlen(text);
+	st = pl_status_check((int)ctx->store->put(ctx->store_data, rec->id, text, len, flags,
+						  err->msg, sizeof err->msg));
+	explicit_bzero(text, len);
+	free(text);
+	if (st != PRACTLINK_OK)
+		err->status = st;
+	else
+		pl_key_index_note(ctx, rec->id, rec->pms_key);
+	return st;
+}
+
+practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err)
+{
+	practlink_status st;
+
+	*token = NULL;
+	if ((st = pl_ctx_store(ctx, err)) != PRACTLINK_OK)
+		return st;
+	st = pl_status_check(
+		(int)ctx->store->lock(ctx->store_data, id, token, err->msg, sizeof err->msg));
+	if (st != PRACTLINK_OK)
+		err->status = st;
+	return st;
+}
+
+void pl_store_unlock(practlink_ctx *ctx, void *token)
+{
+	if (ctx->store)
+		ctx->store->unlock(ctx->store_data, token);
+}
+
+void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
+	      practlink_status status)
+{
+	struct passwd pw, *who = NULL;
+	char time[32], pwbuf[1024], uid[24], *line;
+	cJSON *o;
+
+	if (!ctx->store || !ctx->store->audit)
+		return;
+	pl_time_format(pl_now(), time);
+	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+	getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &who);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "time", time);
+	cJSON_AddStringToObject(o, "user", who ? who->pw_name : uid);
+	cJSON_AddStringToObject(o, "action", action);
+	cJSON_AddStringToObject(o, "id", id);
+	if (integration)
+		cJSON_AddStringToObject(o, "integration", integration);
+	else
+		cJSON_AddNullToObject(o, "integration");
+	cJSON_AddStringToObject(o, "status", practlink_status_name(status));
+	line = cJSON_PrintUnformatted(o);
+	if (line)
+		ctx->store->audit(ctx->store_data, line);
+	free(line);
+	cJSON_Delete(o);
+}

@@ -1,0 +1,373 @@
+/*
+ * store_files.c - the built-in store: one JSON file per practitioner.
+ *
+ *   PATH/practitioners/ID.json   0600, in a 0700 folder
+ *   PATH/audit.log               append-only JSON lines, never a key
+ *   PATH/lock                    byte-range locks, one byte per id's hash
+ *
+ * A write is atomic and durable: a new file made O_EXCL beside the old,
+ * written, fsynced, renamed over it, and the folder fsynced. Any failure
+ * on the way is reported and the old record stays as it was. Writers of
+ * one id exclude each other with an open-file-description lock on the
+ * lock file, which works across threads and processes alike.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define RECORD_MAX_BYTES (256 * 1024)
+#define LOCK_SLOTS (1u << 20)
+
+struct files {
+	char *path;  /* PATH/practitioners, for messages */
+	int dirfd;   /* PATH/practitioners */
+	int auditfd; /* PATH/audit.log */
+	char *lock_path;
+};
+
+bool pl_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	for (; id[n]; n++) {
+		char c = id[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return n >= 1 && n <= 64 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+}
+
+int practlink_id_is_valid(const char *id)
+{
+	return id && pl_id_valid(id);
+}
+
+static practlink_status say(char *err, size_t size, practlink_status st, const char *fmt, ...)
+	PL_PRINTF(4, 5);
+
+static practlink_status say(char *err, size_t size, practlink_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err && size)
+		vsnprintf(err, size, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* A failed system call on the store: PERMISSION when access was denied. */
+static practlink_status sys_fail(char *err, size_t size, const char *path, const char *name,
+				 const char *what)
+{
+	int e = errno;
+
+	return say(err, size, e == EACCES || e == EPERM ? PRACTLINK_PERMISSION : PRACTLINK_STORE,
+		   "%s/%s: %s: %s", path, name, what, strerror(e));
+}
+
+static practlink_status files_get(void *data, const char *id, char **text, size_t *len, char *err,
+				  size_t size)
+{
+	struct files *f = data;
+	char name[80];
+	struct stat st;
+	pl_err e = { 0 };
+	int fd;
+
+	snprintf(name, sizeof name, "%s.json", id);
+	fd = openat(f->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return say(err, size, PRACTLINK_NOT_FOUND, "no practitioner '%s' in %s", id,
+				   f->path);
+		return sys_fail(err, size, f->path, name, "cannot open");
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return sys_fail(err, size, f->path, name, "cannot stat");
+	}
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		close(fd);
+		return say(err, size, PRACTLINK_PERMISSION,
+			   "%s/%s: readable or writable by others (mode %04o); it holds keys: "
+			   "run chmod 600 on it",
+			   f->path, name, (unsigned)st.st_mode & 07777);
+	}
+	char shown[4200];
+	snprintf(shown, sizeof shown, "%s/%s", f->path, name);
+	if (pl_file_check(&st, shown, false, PRACTLINK_PERMISSION, &e) != PRACTLINK_OK ||
+	    pl_file_read_all(fd, shown, RECORD_MAX_BYTES, text, &e) != PRACTLINK_OK) {
+		close(fd);
+		return say(err, size, e.status == PRACTLINK_CONFIG ? PRACTLINK_STORE : e.status,
+			   "%s", e.msg);
+	}
+	close(fd);
+	*len = strlen(*text);
+	return PRACTLINK_OK;
+}
+
+static practlink_status files_put(void *data, const char *id, const char *text, size_t len,
+				  unsigned flags, char *err, size_t size)
+{
+	struct files *f = data;
+	char name[80], tmp[112];
+	practlink_status st = PRACTLINK_OK;
+	bool durable = !(flags & PRACTLINK_STORE_LAZY);
+	unsigned char rnd[6];
+	int fd = -1;
+
+	snprintf(name, sizeof name, "%s.json", id);
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		return say(err, size, PRACTLINK_INTERNAL, "getrandom: %s", strerror(errno));
+	snprintf(tmp, sizeof tmp, ".%s.%02x%02x%02x%02x%02x%02x.tmp", name, rnd[0], rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5]);
+	fd = openat(f->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sys_fail(err, size, f->path, tmp, "cannot create");
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			st = sys_fail(err, size, f->path, name, "cannot write");
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (durable && fsync(fd) < 0) {
+		st = sys_fail(err, size, f->path, name, "cannot flush to disk");
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		st = sys_fail(err, size, f->path, name, "cannot write");
+		goto fail;
+	}
+	fd = -1;
+	if (flags & PRACTLINK_STORE_CREATE) {
+		/* link() refuses to replace: a record made meanwhile survives. */
+		if (linkat(f->dirfd, tmp, f->dirfd, name, 0) < 0) {
+			st = errno == EEXIST
+				     ? say(err, size, PRACTLINK_USAGE,
+					   "practitioner '%s' exists already in %s", id, f->path)
+				     : sys_fail(err, size, f->path, name, "cannot create");
+			goto fail;
+		}
+		unlinkat(f->dirfd, tmp, 0);
+	} else if (renameat(f->dirfd, tmp, f->dirfd, name) < 0) {
+		st = sys_fail(err, size, f->path, name, "cannot replace");
+		goto fail;
+	}
+	if (durable && fsync(f->dirfd) < 0)
+		return sys_fail(err, size, f->path, name, "cannot flush the folder to disk");
+	return PRACTLINK_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(f->dirfd, tmp, 0);
+	return st;
+}
+
+static practlink_status files_remove(void *data, const char *id, char *err, size_t size)
+{
+	struct files *f = data;
+	char name[80];
+
+	snprintf(name, sizeof name, "%s.json", id);
+	if (unlinkat(f->dirfd, name, 0) < 0) {
+		if (errno == ENOENT)
+			return say(err, size, PRACTLINK_NOT_FOUND, "no practitioner '%s' in %s", id,
+				   f->path);
+		return sys_fail(err, size, f->path, name, "cannot remove");
+	}
+	if (fsync(f->dirfd) < 0)
+		return sys_fail(err, size, f->path, name, "cannot flush the folder to disk");
+	return PRACTLINK_OK;
+}
+
+static practlink_status files_list(void *data, practlink_status (*each)(void *, const char *),
+				   void *arg, char *err, size_t size)
+{
+	struct files *f = data;
+	practlink_status st = PRACTLINK_OK;
+	struct dirent *de;
+	int fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return sys_fail(err, size, f->path, ".", "cannot list");
+	}
+	/* One entry at a time: memory does not grow with the clinic. */
+	while (st == PRACTLINK_OK && (errno = 0, de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		char id[80];
+
+		if (de->d_name[0] == '.' || n <= 5 || n - 5 >= sizeof id ||
+		    strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		memcpy(id, de->d_name, n - 5);
+		id[n - 5] = '\0';
+		if (pl_id_valid(id))
+			st = each(arg, id);
+	}
+	if (!de && errno != 0 && st == PRACTLINK_OK)
+		st = sys_fail(err, size, f->path, ".", "cannot list");
+	closedir(d);
+	return st;
+}
+
+static uint64_t hash_id(const char *id)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211u;
+	return h;
+}
+
+static practlink_status files_lock(void *data, const char *id, void **token, char *err, size_t size)
+{
+	struct files *f = data;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
+	int fd;
+
+	/* A descriptor of its own makes the lock exclude other threads too. */
+	fd = open(f->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sys_fail(err, size, f->lock_path, "", "cannot open the lock file");
+	fl.l_start = (off_t)(hash_id(id) % LOCK_SLOTS);
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return sys_fail(err, size, f->lock_path, "", "cannot lock");
+		}
+	}
+	*token = (void *)(intptr_t)(fd + 1);
+	return PRACTLINK_OK;
+}
+
+static void files_unlock(void *data, void *token)
+{
+	if (token)
+		close((int)(intptr_t)token - 1); /* closing releases the lock */
+}
+
+static void files_audit(void *data, const char *line)
+{
+	struct files *f = data;
+	size_t len = strlen(line);
+	char buf[2048];
+
+	if (len + 1 > sizeof buf)
+		return;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	/* One write per line: O_APPEND keeps lines whole across processes. */
+	if (write(f->auditfd, buf, len + 1) < 0)
+		return;
+}
+
+static void files_close(void *data)
+{
+	struct files *f = data;
+
+	if (!f)
+		return;
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	if (f->auditfd >= 0)
+		close(f->auditfd);
+	free(f->path);
+	free(f->lock_path);
+	free(f);
+}
+
+static const practlink_store_ops files_ops = {
+	.version = PRACTLINK_STORE_OPS_VERSION,
+	.get = files_get,
+	.put = files_put,
+	.remove = files_remove,
+	.list = files_list,
+	.lock = files_lock,
+	.unlock = files_unlock,
+	.audit = files_audit,
+	.close = files_close,
+};
+
+/* Makes path a private folder if it is missing, then insists that it is
+ * one: ours, and closed to everyone else (records hold keys). */
+static int private_dir(int at, const char *name, const char *shown, pl_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST) {
+		pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : PRACTLINK_STORE,
+			   "%s: cannot create the store folder: %s", shown, strerror(errno));
+		return -1;
+	}
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : PRACTLINK_STORE, "%s: %s",
+			   shown, errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (pl_file_check(&st, shown, true, PRACTLINK_PERMISSION, err) != PRACTLINK_OK ||
+	    ((st.st_mode & 077) &&
+	     pl_err_set(err, PRACTLINK_PERMISSION,
+			"%s: open to others (mode %04o); it holds keys: run chmod 700 on it", shown,
+			(unsigned)st.st_mode & 07777))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+practlink_status pl_store_files_open(const char *path, const practlink_store_ops **ops, void **data,
+				     pl_err *err)
+{
+	struct files *f = calloc(1, sizeof *f);
+	int top;
+
+	if (!f)
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	f->dirfd = f->auditfd = -1;
+	if (asprintf(&f->path, "%s/practitioners", path) < 0 ||
+	    asprintf(&f->lock_path, "%s/lock", path) < 0) {
+		f->path = f->lock_path = NULL;
+		files_close(f);
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	top = private_dir(AT_FDCWD, path, path, err);
+	if (top < 0) {
+		files_close(f);
+		return err->status;
+	}
+	f->dirfd = private_dir(top, "practitioners", f->path, err);
+	f->auditfd = openat(top, "audit.log",
+			    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (f->dirfd >= 0 && f->auditfd < 0)
+		pl_err_set(err, PRACTLINK_STORE, "%s/audit.log: %s", path, strerror(errno));
+	close(top);
+	if (f->dirfd < 0 || f->auditfd < 0) {
+		files_close(f);
+		return err->status;
+	}
+	*ops = &files_ops;
+	*data = f;
+	return PRACTLINK_OK;
+}
