@@ -317,83 +317,125 @@ int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 
 /* --- status ---------------------------------------------------------------- */
 
-static practlink_status status_line(void *arg, const practlink_link_info *in)
+/* One link as DESIGN's status object. */
+static cJSON *status_object(const practlink_link_info *in)
 {
-	const struct opts *o = ((void **)arg)[0];
-	cJSON *doc = ((void **)arg)[1];
-	char t1[32], t2[32];
+	cJSON *e, *x = cJSON_CreateObject();
+	char t[32];
 
-	if (o->json) {
-		cJSON *e, *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", in->id);
-		cJSON_AddStringToObject(x, "integration", in->integration);
-		cJSON_AddStringToObject(x, "state", in->state);
-		if (in->user_id)
-			cJSON_AddStringToObject(x, "user_id", in->user_id);
-		else
-			cJSON_AddNullToObject(x, "user_id");
-		if (in->linked_at)
-			cJSON_AddStringToObject(x, "linked_at", cli_time(in->linked_at, t1));
-		else
-			cJSON_AddNullToObject(x, "linked_at");
-		if (in->verified_at)
-			cJSON_AddStringToObject(x, "verified_at", cli_time(in->verified_at, t2));
-		else
-			cJSON_AddNullToObject(x, "verified_at");
-		if (in->key_hint)
-			cJSON_AddStringToObject(x, "key_hint", in->key_hint);
-		else
-			cJSON_AddNullToObject(x, "key_hint");
-		if (in->error == PRACTLINK_OK) {
-			cJSON_AddNullToObject(x, "error");
-		} else {
-			e = cJSON_AddObjectToObject(x, "error");
-			cJSON_AddStringToObject(e, "status", practlink_status_name(in->error));
-			cJSON_AddStringToObject(e, "message",
-						in->error_message ? in->error_message : "");
-			cJSON_AddStringToObject(e, "hint", practlink_hint(in->error));
-		}
-		cJSON_AddItemToArray(doc, x);
-		return PRACTLINK_OK;
+	cJSON_AddStringToObject(x, "id", in->id);
+	cJSON_AddStringToObject(x, "integration", in->integration);
+	cJSON_AddStringToObject(x, "state", in->state);
+	if (in->user_id)
+		cJSON_AddStringToObject(x, "user_id", in->user_id);
+	else
+		cJSON_AddNullToObject(x, "user_id");
+	if (in->linked_at)
+		cJSON_AddStringToObject(x, "linked_at", cli_time(in->linked_at, t));
+	else
+		cJSON_AddNullToObject(x, "linked_at");
+	if (in->verified_at)
+		cJSON_AddStringToObject(x, "verified_at", cli_time(in->verified_at, t));
+	else
+		cJSON_AddNullToObject(x, "verified_at");
+	if (in->key_hint)
+		cJSON_AddStringToObject(x, "key_hint", in->key_hint);
+	else
+		cJSON_AddNullToObject(x, "key_hint");
+	if (in->error == PRACTLINK_OK) {
+		cJSON_AddNullToObject(x, "error");
+	} else {
+		e = cJSON_AddObjectToObject(x, "error");
+		cJSON_AddStringToObject(e, "status", practlink_status_name(in->error));
+		cJSON_AddStringToObject(e, "message", in->error_message ? in->error_message : "");
+		cJSON_AddStringToObject(e, "hint", practlink_hint(in->error));
 	}
-	printf("%-16s %-12s %-9s %-20s %-20s %-20s %-4s %s\n", in->id, in->integration, in->state,
-	       in->user_id ? in->user_id : "-", cli_time(in->linked_at, t1),
-	       cli_time(in->verified_at, t2), in->key_hint ? in->key_hint : "-",
-	       in->error ? practlink_status_name(in->error) : "");
-	if (in->error && in->error_message)
-		printf("%16s %s\n%16s hint: %s\n", "", in->error_message, "",
-		       practlink_hint(in->error));
+	return x;
+}
+
+struct rows {
+	cJSON **v;
+	size_t n, cap;
+};
+
+static practlink_status collect(void *arg, const practlink_link_info *in)
+{
+	struct rows *r = arg;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		cJSON **v = realloc(r->v, cap * sizeof *v);
+		if (!v)
+			return PRACTLINK_INTERNAL;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = status_object(in);
 	return PRACTLINK_OK;
+}
+
+static const char *str(const cJSON *o, const char *name)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, name));
+	return s ? s : "-";
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
+	int c = strcmp(str(x, "id"), str(y, "id"));
+	return c ? c : strcmp(str(x, "integration"), str(y, "integration"));
+}
+
+static void print_row(const cJSON *x)
+{
+	const cJSON *e = cJSON_GetObjectItem(x, "error");
+
+	printf("%-16s %-12s %-9s %-20s %-20s %-20s %-4s %s\n", str(x, "id"), str(x, "integration"),
+	       str(x, "state"), str(x, "user_id"), str(x, "linked_at"), str(x, "verified_at"),
+	       str(x, "key_hint"), cJSON_IsObject(e) ? str(e, "status") : "");
+	if (cJSON_IsObject(e))
+		printf("%16s %s\n%16s hint: %s\n", "", str(e, "message"), "", str(e, "hint"));
 }
 
 int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
-	const char *integration = NULL;
 	static const struct option longopts[] = {
 		{ "integration", required_argument, NULL, 'i' },
 		{ 0 },
 	};
-	void *arg[2] = { (void *)o, o->json ? cJSON_CreateArray() : NULL };
+	const char *integration = NULL;
+	struct rows r = { NULL, 0, 0 };
+	cJSON *doc = NULL;
 	practlink_status st;
 	int c;
 
 	while ((c = cli_getopt(argc, argv, "i:", longopts)) != -1) {
-		if (c != 'i') {
-			cJSON_Delete(arg[1]);
+		if (c != 'i')
 			return practlink_exit_code(PRACTLINK_USAGE);
-		}
 		integration = optarg;
 	}
-	if (argc - optind > 1) {
-		cJSON_Delete(arg[1]);
+	if (argc - optind > 1)
 		return cli_usage("status takes at most one ID");
-	}
-	if (!o->json)
+	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration, collect,
+				   &r);
+	/* Sorted for people; the store hands them over in no order. */
+	qsort(r.v, r.n, sizeof *r.v, by_id);
+	if (o->json)
+		doc = cJSON_CreateArray();
+	else
 		printf("%-16s %-12s %-9s %-20s %-20s %-20s %-4s %s\n", "ID", "INTEGRATION", "STATE",
 		       "USER", "LINKED", "VERIFIED", "KEY", "ERROR");
-	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration,
-				   status_line, arg);
-	if (o->json)
-		cli_print_json(arg[1]);
+	for (size_t i = 0; i < r.n; i++) {
+		if (doc) {
+			cJSON_AddItemToArray(doc, r.v[i]);
+		} else {
+			print_row(r.v[i]);
+			cJSON_Delete(r.v[i]);
+		}
+	}
+	free(r.v);
+	if (doc)
+		cli_print_json(doc);
 	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
 }

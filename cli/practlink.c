@@ -101,7 +101,8 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	char spec[64];
 	int c;
 
-	snprintf(spec, sizeof spec, "+:%s", shortopts);
+	/* Options may follow the command's words: "link p1 -i mock". */
+	snprintf(spec, sizeof spec, ":%s", shortopts);
 	opterr = 0;
 	c = getopt_long(argc, argv, spec, longopts, NULL);
 	if (c == '?') {
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	int first = optind;
-	optind = 1; /* each command parses its own options from its own name on */
+	optind = 0; /* 0, not 1: glibc starts its getopt afresh for the command */
 	rc = cli_command->run(ctx, &o, argc - first, argv + first);
 	practlink_free(ctx);
 	return rc;

@@ -23,39 +23,9 @@ static void teardown(void)
 	free(err);
 }
 
-/* Runs practlink on the test clinic with the module folder given by
- * module_dir (NULL: the built modules) and the NULL-terminated words. */
-static int run_in(const char *module_dir, ...)
-{
-	char *argv[32], *conf = pl_test_path(clinic, "practlink.conf");
-	char *prog = pl_test_path(pl_test_env("PL_BUILDDIR"), "cli/practlink");
-	int argc = 0, rc;
-	va_list ap;
-
-	argv[argc++] = prog;
-	argv[argc++] = "--config";
-	argv[argc++] = conf;
-	argv[argc++] = "--module-dir";
-	argv[argc++] = (char *)(module_dir ? module_dir : pl_test_env("PL_MODULE_DIR"));
-	va_start(ap, module_dir);
-	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
-	va_end(ap);
-	argv[argc] = NULL;
-	free(out);
-	free(err);
-	rc = pl_test_run(argv, NULL, &out, &err);
-	free(conf);
-	free(prog);
-	return rc;
-}
-
+#define run_in(dir, ...) pl_test_practlink(clinic, dir, NULL, &out, &err, __VA_ARGS__)
 #define run(...) run_in(NULL, __VA_ARGS__, (char *)NULL)
-
-static void expect_in(const char *text, const char *frag)
-{
-	ck_assert_msg(text && strstr(text, frag), "'%s' lacks '%s'", text ? text : "(null)", frag);
-}
+#define expect_in pl_test_expect_in
 
 START_TEST(version_and_help)
 {
@@ -82,7 +52,7 @@ START_TEST(usage_errors)
 	expect_in(err, "--bogus: unknown option");
 	ck_assert_int_eq(run("modules", "extra"), 64);
 	expect_in(err, "unexpected argument 'extra'");
-	ck_assert_int_eq(run_in(NULL, (char *)NULL), 64);
+	ck_assert_int_eq(pl_test_practlink(clinic, NULL, NULL, &out, &err, (char *)NULL), 64);
 }
 END_TEST
 

@@ -51,16 +51,7 @@ static practlink_secret *secret(const char *s)
 /* Counts the lines of calls.log that start with prefix. */
 static int calls(const char *prefix)
 {
-	char *path = pl_test_path(clinic, "mock-state/calls.log");
-	char *text = pl_test_read(path);
-	int n = 0;
-
-	for (char *line = text; line && *line; line = strchr(line, '\n') + 1)
-		if (strncmp(line, prefix, strlen(prefix)) == 0)
-			n++;
-	free(text);
-	free(path);
-	return n;
+	return pl_test_count_lines(clinic, "mock-state/calls.log", prefix);
 }
 
 /* Links p through every operation; returns the backend key. */

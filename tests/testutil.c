@@ -86,6 +86,23 @@ char *pl_test_read(const char *path)
 	return buf;
 }
 
+int pl_test_count_lines(const char *dir, const char *rel, const char *prefix)
+{
+	char *path = pl_test_path(dir, rel);
+	char *text = pl_test_read(path);
+	int n = 0;
+
+	for (char *line = text; line && *line;) {
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+		char *nl = strchr(line, '\n');
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	free(text);
+	free(path);
+	return n;
+}
+
 const char *pl_test_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -166,6 +183,51 @@ int pl_test_run(char *const argv[], const char *in, char **out, char **err)
 	else
 		free(bufs[1]);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char **pl_test_practlink_argv(const char *clinic, const char *module_dir, va_list ap)
+{
+	static char *argv[40];
+	static char conf[4200], prog[4200], mods[4200];
+	int argc = 0;
+	char *w;
+
+	snprintf(conf, sizeof conf, "%s/practlink.conf", clinic);
+	snprintf(prog, sizeof prog, "%s/cli/practlink", pl_test_env("PL_BUILDDIR"));
+	snprintf(mods, sizeof mods, "%s", module_dir ? module_dir : pl_test_env("PL_MODULE_DIR"));
+	argv[argc++] = prog;
+	argv[argc++] = "--config";
+	argv[argc++] = conf;
+	argv[argc++] = "--module-dir";
+	argv[argc++] = mods;
+	while (argc < 39 && (w = va_arg(ap, char *)))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	return argv;
+}
+
+int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
+                      char **err, ...)
+{
+	char **argv;
+	va_list ap;
+
+	va_start(ap, err);
+	argv = pl_test_practlink_argv(clinic, module_dir, ap);
+	va_end(ap);
+	free(*out);
+	free(*err);
+	return pl_test_run(argv, in, out, err);
+}
+
+void pl_test_expect_in(const char *text, const char *frag)
+{
+	ck_assert_msg(text && strstr(text, frag), "'%s' lacks '%s'", text ? text : "(null)", frag);
+}
+
+void pl_test_expect_not_in(const char *text, const char *frag)
+{
+	ck_assert_msg(!text || !strstr(text, frag), "'%s' shows '%s'", text, frag);
 }
 
 char *pl_test_clinic(const char *mock_settings, int enabled)

@@ -3,6 +3,7 @@
 #define PL_TESTUTIL_H
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/types.h>
 
@@ -18,6 +19,8 @@ char *pl_test_path(const char *dir, const char *rel);
 void pl_test_unlink(const char *dir, const char *rel);
 /* The whole of path, NUL-terminated; the caller frees it. NULL if absent. */
 char *pl_test_read(const char *path);
+/* How many lines of dir/rel begin with prefix (0 if it is missing). */
+int pl_test_count_lines(const char *dir, const char *rel, const char *prefix);
 /* An environment variable the test harness must set. */
 const char *pl_test_env(const char *name);
 
@@ -25,6 +28,18 @@ const char *pl_test_env(const char *name);
  * stderr into *out and *err (freed by the caller; either may be NULL).
  * Returns the exit code, or 128 + the signal. */
 int pl_test_run(char *const argv[], const char *in, char **out, char **err);
+
+/* argv for practlink(1) on clinic's practlink.conf with module_dir (NULL:
+ * the built modules), then the words of ap up to a NULL. Static storage:
+ * valid until the next call. */
+char **pl_test_practlink_argv(const char *clinic, const char *module_dir, va_list ap);
+/* Runs practlink(1) so, with stdin from in; frees *out and *err, then
+ * sets them to what it printed. Returns the exit code. */
+int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
+                      char **err, ...);
+/* Asserts that text holds frag, or does not. */
+void pl_test_expect_in(const char *text, const char *frag);
+void pl_test_expect_not_in(const char *text, const char *frag);
 
 /*
  * A clinic in a new folder: practlink.conf (pms_name juvonno, the store in

@@ -11,7 +11,9 @@
  * share one state_dir. Every successful call is appended to
  * state_dir/calls.log ("create_user ID USER"), for tests to count.
  *
- * Settings: state_dir, latency_ms, fail_step, fail_status, fail_rate, seed.
+ * Settings: state_dir, latency_ms, fail_step, fail_status, fail_rate, seed,
+ * and empty_key: exchange answers an empty key, as a platform does that
+ * did not take the PMS key (the seed's "the API key did not appear").
  */
 #include "config.h"
 
@@ -40,6 +42,7 @@ struct mock {
 	double fail_rate;
 	uint64_t rng;
 	uint64_t seed;
+	int empty_key;
 };
 
 /* A user on the mock platform, as stored in users/ID. */
@@ -348,6 +351,8 @@ static practlink_status mock_exchange(void *h, const practlink_person *p,
 	if ((st = inject(m, "exchange")) != PRACTLINK_OK)
 		return st;
 	st = update(m, p, "exchange", take_pms_key, &x);
+	if (st == PRACTLINK_OK && m->empty_key)
+		x.backend_key[0] = '\0';
 	if (st == PRACTLINK_OK &&
 	    !(*backend_key = m->svc->secret_new(x.backend_key, strlen(x.backend_key))))
 		st = PRACTLINK_INTERNAL;
@@ -434,7 +439,8 @@ static practlink_status read_settings(struct mock *m)
 	    (st = svc->setting_string(svc, "fail_step", NULL, &m->fail_step)) ||
 	    (st = svc->setting_string(svc, "fail_status", status, &status)) ||
 	    (st = svc->setting_double(svc, "fail_rate", 0.0, &m->fail_rate)) ||
-	    (st = svc->setting_int(svc, "seed", 1, &seed)))
+	    (st = svc->setting_int(svc, "seed", 1, &seed)) ||
+	    (st = svc->setting_bool(svc, "empty_key", 0, &m->empty_key)))
 		return st;
 	for (i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
 		if (strcmp(status_names[i], status) == 0)
