@@ -207,7 +207,7 @@ char **pl_test_practlink_argv(const char *clinic, const char *module_dir, va_lis
 }
 
 int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
-                      char **err, ...)
+		      char **err, ...)
 {
 	char **argv;
 	va_list ap;

@@ -36,7 +36,7 @@ char **pl_test_practlink_argv(const char *clinic, const char *module_dir, va_lis
 /* Runs practlink(1) so, with stdin from in; frees *out and *err, then
  * sets them to what it printed. Returns the exit code. */
 int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
-                      char **err, ...);
+		      char **err, ...);
 /* Asserts that text holds frag, or does not. */
 void pl_test_expect_in(const char *text, const char *frag);
 void pl_test_expect_not_in(const char *text, const char *frag);
