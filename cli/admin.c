@@ -155,19 +155,27 @@ static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char
 			profile_shown = true;
 		}
 		snprintf(what, sizeof what, "%s on %s", id, in.name);
-		if (strcmp(l.state, "linked") == 0) {
-			st = practlink_verify(ctx, id, in.name);
-			snprintf(detail, sizeof detail, "%s",
-				 st == PRACTLINK_OK
-					 ? "linked, and the platform accepts the keys now"
-					 : practlink_errmsg(ctx));
-		} else {
+		/* A link is proved by the platform; anything else is dry-run. */
+		st = strcmp(l.state, "linked") == 0 || strcmp(l.state, "failed") == 0
+			     ? practlink_verify(ctx, id, in.name)
+			     : PRACTLINK_NOT_LINKED;
+		if (st == PRACTLINK_NOT_LINKED) {
 			st = practlink_link(ctx, id, in.name, PRACTLINK_LINK_DRY_RUN);
 			snprintf(detail, sizeof detail,
 				 st == PRACTLINK_OK ? "%s; ready to link: practlink link %s" : "%s",
 				 st == PRACTLINK_OK ? l.state : practlink_errmsg(ctx), id);
+		} else {
+			snprintf(detail, sizeof detail, "%s",
+				 st == PRACTLINK_OK
+					 ? "linked, and the platform accepts the keys now"
+					 : practlink_errmsg(ctx));
 		}
 		check(r, st, true, what, detail);
+		/* Where else the keys work, if the module can tell. */
+		if (st == PRACTLINK_AUTH &&
+		    practlink_diagnose(ctx, id, in.name, detail, sizeof detail) == PRACTLINK_OK &&
+		    detail[0])
+			check(r, st, true, what, detail);
 	}
 }
 

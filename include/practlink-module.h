@@ -192,6 +192,12 @@ typedef struct practlink_backend {
 				     practlink_secret **backend_key);
 	practlink_status (*revoke)(void *instance, const practlink_person *p);
 
+	/* After verify failed, looks further for why (another region that
+	 * knows the keys, say) and writes one sentence into buf, like
+	 * snprintf; -1 when it has nothing to add. May be NULL. */
+	int (*diagnose)(void *instance, const practlink_person *p, const practlink_secret *pms_key,
+			const practlink_secret *backend_key, char *buf, size_t size);
+
 	/* Writes into buf (like snprintf) what the operator does by hand for a
 	 * step the module has no operation for; returns the length it needed,
 	 * or -1 if it has no words for that step. */

@@ -216,6 +216,12 @@ practlink_status practlink_verify(practlink_ctx *ctx, const char *id, const char
  * any step fails. */
 practlink_status practlink_rotate(practlink_ctx *ctx, const char *id, const char *integration);
 
+/* After a failed verify, asks the module to look further (another region
+ * that knows the keys, say) and writes what it found into buf ("" when it
+ * has nothing to add). */
+practlink_status practlink_diagnose(practlink_ctx *ctx, const char *id, const char *integration,
+				    char *buf, size_t size);
+
 /* --- assisted linking: the steps a person does by hand -------------------- */
 
 enum {

@@ -12,6 +12,7 @@ practlink_status practlink_new(practlink_ctx **out)
 	if (!(*out = ctx = calloc(1, sizeof *ctx)))
 		return PRACTLINK_INTERNAL;
 	ctx->log.level = PRACTLINK_LOG_INFO;
+	pthread_mutex_init(&ctx->lock, NULL);
 	return PRACTLINK_OK;
 }
 
@@ -49,6 +50,8 @@ void practlink_free(practlink_ctx *ctx)
 		return;
 	drop_config(ctx);
 	drop_store(ctx);
+	pl_http_share_free(ctx->http_share);
+	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->module_dir);
 	free(ctx);
 }
@@ -192,8 +195,7 @@ practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i)
 		return pl_err_set(&ctx->err, PRACTLINK_NOT_FOUND, "no integration %zu", i);
 	if (!(mod = pl_ctx_module(ctx, i)))
 		return ctx->err.status;
-	st = pl_instance_open(mod, &ctx->cfg->integ[i], ctx->cfg->pms_name, &ctx->log, &inst,
-			      &ctx->err);
+	st = pl_instance_open(ctx, mod, &ctx->cfg->integ[i], &inst, &ctx->err);
 	pl_instance_close(inst);
 	return st;
 }
@@ -263,4 +265,16 @@ pl_worker *pl_ctx_main(practlink_ctx *ctx)
 	if (!ctx->main)
 		ctx->main = pl_worker_new(ctx);
 	return ctx->main;
+}
+
+pl_http_share *pl_ctx_http_share(practlink_ctx *ctx, pl_err *err)
+{
+	pl_http_share *share;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->http_share)
+		pl_http_share_new(&ctx->http_share, err);
+	share = ctx->http_share;
+	pthread_mutex_unlock(&ctx->lock);
+	return share;
 }

@@ -135,9 +135,24 @@ static void svc_error(const practlink_services *svc, const char *fmt, ...)
 static practlink_status svc_http(const practlink_services *svc, const practlink_http_request *req,
 				 practlink_http_response *resp)
 {
-	/* The HTTP core arrives with physitrack.so. */
+	pl_instance *inst = of(svc);
+	pl_http_share *share;
+	int insecure = 0;
+	practlink_status st;
+
 	memset(resp, 0, sizeof *resp);
-	return pl_err_set(&of(svc)->err, PRACTLINK_INTERNAL, "HTTP is not available yet");
+	if (!inst->http) {
+		if (!inst->ctx || !(share = pl_ctx_http_share(inst->ctx, &inst->err)))
+			return inst->ctx
+				       ? inst->err.status
+				       : pl_err_set(&inst->err, PRACTLINK_INTERNAL, "no HTTP here");
+		/* The core's own setting in the module's group: tests on loopback. */
+		if ((st = svc->setting_bool(svc, "allow_insecure_http", 0, &insecure)) ||
+		    (st = pl_http_new(share, &inst->ctx->cfg->http, inst->log, insecure,
+				      &inst->http, &inst->err)))
+			return st;
+	}
+	return pl_http_request(inst->http, req, resp, &inst->err);
 }
 
 static void svc_http_free(practlink_http_response *resp)
@@ -149,9 +164,8 @@ static void svc_http_free(practlink_http_response *resp)
 	memset(resp, 0, sizeof *resp);
 }
 
-practlink_status pl_instance_open(const pl_module *mod, const pl_integration *ig,
-				  const char *pms_name, const pl_log *log, pl_instance **out,
-				  pl_err *err)
+practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
+				  const pl_integration *ig, pl_instance **out, pl_err *err)
 {
 	pl_instance *inst;
 	practlink_status st;
@@ -159,13 +173,14 @@ practlink_status pl_instance_open(const pl_module *mod, const pl_integration *ig
 	*out = NULL;
 	if (!(inst = calloc(1, sizeof *inst)))
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	inst->ctx = ctx;
 	inst->mod = mod;
 	inst->ig = ig;
-	inst->log = log;
+	inst->log = ctx ? &ctx->log : NULL;
 	inst->svc = (practlink_services){
 		.version = PRACTLINK_SERVICES_VERSION,
 		.integration = ig->name,
-		.pms_name = pms_name,
+		.pms_name = ctx && ctx->cfg ? ctx->cfg->pms_name : "",
 		.setting_string = setting_string,
 		.setting_int = setting_int,
 		.setting_double = setting_double,
@@ -196,6 +211,7 @@ void pl_instance_close(pl_instance *inst)
 	if (!inst)
 		return;
 	inst->mod->be->close(inst->handle);
+	pl_http_free(inst->http);
 	free(inst);
 }
 

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -132,6 +133,7 @@ typedef struct pl_module {
 	char *name;
 	char *path;
 	void *dl;
+	int fd; /* the descriptor it was loaded from */
 	const practlink_backend *be;
 } pl_module;
 
@@ -143,8 +145,12 @@ void pl_module_unload(pl_module *mod);
 /* instance.c -------------------------------------------------------------- */
 /* One open instance of a module for one worker, with the services table
  * the module sees. */
+struct pl_http;
+
 typedef struct pl_instance {
 	practlink_services svc; /* first: the module's svc is the instance */
+	practlink_ctx *ctx;
+	struct pl_http *http; /* made on the module's first request */
 	const pl_module *mod;
 	const pl_integration *ig;
 	const pl_log *log;
@@ -153,9 +159,9 @@ typedef struct pl_instance {
 	pl_err err;       /* what the module said of its last failure */
 } pl_instance;
 
-practlink_status pl_instance_open(const pl_module *mod, const pl_integration *ig,
-				  const char *pms_name, const pl_log *log, pl_instance **out,
-				  pl_err *err);
+/* Opens mod for integration ig of ctx (NULL: no HTTP, no log; tests). */
+practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
+				  const pl_integration *ig, pl_instance **out, pl_err *err);
 void pl_instance_close(pl_instance *inst);
 /* The name of a step ("exchange"), for messages. */
 const char *pl_step_name(practlink_step step);
@@ -190,6 +196,8 @@ struct practlink_ctx {
 	bool store_is_host; /* handed in by the host: kept across reloads */
 	pl_worker *main;    /* the worker of the single-practitioner calls */
 	struct pl_key_index *key_index;
+	struct pl_http_share *http_share;
+	pthread_mutex_t lock; /* guards what workers make on first use */
 };
 
 /* The module of integration i, loading it on first use; NULL when it cannot
@@ -316,3 +324,20 @@ practlink_status pl_rotate_run(pl_worker *w, const char *id, size_t ix);
 practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlink_assist **manual);
 /* The size of an assist, for an empty one made elsewhere. */
 size_t pl_assist_size(void);
+
+/* http.c ------------------------------------------------------------------- */
+typedef struct pl_http_share pl_http_share;
+typedef struct pl_http pl_http;
+/* What every worker of a context shares: connections, DNS, TLS sessions. */
+practlink_status pl_http_share_new(pl_http_share **out, pl_err *err);
+void pl_http_share_free(pl_http_share *share);
+/* One worker's client, under conf's policy. */
+practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
+			     bool allow_insecure, pl_http **out, pl_err *err);
+void pl_http_free(pl_http *h);
+/* One exchange: OK when an answer arrived, whatever its code. */
+practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
+				 practlink_http_response *resp, pl_err *err);
+/* The context's share, made on first use (any thread). */
+pl_http_share *pl_ctx_http_share(practlink_ctx *ctx, pl_err *err);
+practlink_status pl_diagnose_run(pl_worker *w, const char *id, size_t ix, char *buf, size_t size);

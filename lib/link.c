@@ -565,6 +565,24 @@ static void commit_rotation(struct job *j)
 	mark_rotated(j);
 }
 
+/* After the platform rejected a pair, adds what the module can find out
+ * about why (the region that knows the keys, say) to the message. */
+static void explain(struct job *j, const practlink_secret *pms_key,
+		    const practlink_secret *backend_key)
+{
+	const practlink_backend *be = j->inst->mod->be;
+	char found[512];
+	size_t len = strlen(j->err->msg);
+
+	if (!be->diagnose)
+		return;
+	j->inst->step = "diagnose";
+	if (be->diagnose(j->inst->handle, &j->person, pms_key, backend_key, found, sizeof found) >
+	    0)
+		snprintf(j->err->msg + len, sizeof j->err->msg - len, "; %s", found);
+	j->inst->step = NULL;
+}
+
 practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char *typed, size_t len)
 {
 	practlink_secret *backend_key = NULL;
@@ -587,8 +605,11 @@ practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char 
 		j.link = NULL;
 		goto out;
 	}
-	if ((st = verify_pair(&j, pms_key, backend_key)))
+	if ((st = verify_pair(&j, pms_key, backend_key))) {
+		if (st == PRACTLINK_AUTH)
+			explain(&j, pms_key, backend_key);
 		goto out;
+	}
 	if (a->rotate)
 		commit_rotation(&j);
 	st = save_link(&j, backend_key);
@@ -666,4 +687,31 @@ practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlin
 	else
 		practlink_assist_free(a);
 	return st;
+}
+
+practlink_status pl_diagnose_run(pl_worker *w, const char *id, size_t ix, char *buf, size_t size)
+{
+	const practlink_backend *be;
+	practlink_status st;
+	struct job j;
+	int n;
+
+	job_begin(&j, w, ix, "diagnose");
+	j.dry_run = true; /* reads only: no lock, no record of failure, no audit */
+	buf[0] = '\0';
+	if ((st = open_profile(&j, id)))
+		return job_end(&j, id, st);
+	be = j.inst->mod->be;
+	if (!j.link->backend_key || !j.rec->pms_key)
+		st = pl_err_set(j.err, PRACTLINK_NOT_LINKED, "%s is not linked on %s", id,
+				j.ig->name);
+	else if (be->diagnose) {
+		j.inst->step = "diagnose";
+		n = be->diagnose(j.inst->handle, &j.person, j.rec->pms_key, j.link->backend_key,
+				 buf, size);
+		j.inst->step = NULL;
+		if (n < 0)
+			buf[0] = '\0';
+	}
+	return job_end(&j, id, st);
 }

@@ -102,10 +102,15 @@ practlink_status pl_module_load(const char *dir, const char *name, pl_module **o
 	mod->path = path;
 	mod->dl = dl;
 	mod->be = be;
+	/* Kept open while the module is loaded: the dynamic linker knows it
+	 * by the name /proc/self/fd/N, and a later module given the same
+	 * number would otherwise be taken for this one. */
+	mod->fd = fd;
 	*out = mod;
 	path = NULL;
 	dl = NULL;
 	mod = NULL;
+	fd = -1;
 	st = PRACTLINK_OK;
 out:
 	if (mod)
@@ -126,6 +131,7 @@ void pl_module_unload(pl_module *mod)
 	if (!mod)
 		return;
 	dlclose(mod->dl);
+	close(mod->fd);
 	free(mod->name);
 	free(mod->path);
 	free(mod);

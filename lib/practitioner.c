@@ -58,6 +58,17 @@ practlink_status practlink_verify(practlink_ctx *ctx, const char *id, const char
 	return st ? st : done(ctx, w, pl_verify_run(w, id, ix));
 }
 
+practlink_status practlink_diagnose(practlink_ctx *ctx, const char *id, const char *integration,
+				    char *buf, size_t size)
+{
+	pl_worker *w = NULL;
+	size_t ix;
+	practlink_status st = prepare(ctx, integration, &ix, &w);
+
+	return_val_if_fail(buf != NULL && size > 0, PRACTLINK_USAGE);
+	return st ? st : done(ctx, w, pl_diagnose_run(w, id, ix, buf, size));
+}
+
 practlink_status practlink_rotate(practlink_ctx *ctx, const char *id, const char *integration)
 {
 	pl_worker *w = NULL;

@@ -42,8 +42,8 @@ practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out)
 		if (!(mod = pl_ctx_module(ctx, ix)))
 			return pl_err_set(&w->err, PRACTLINK_MODULE, "%s: %s",
 					  ctx->cfg->integ[ix].name, ctx->loaded[ix].err.msg);
-		if (pl_instance_open(mod, &ctx->cfg->integ[ix], ctx->cfg->pms_name, &ctx->log,
-				     &w->inst[ix], &w->err) != PRACTLINK_OK)
+		if (pl_instance_open(ctx, mod, &ctx->cfg->integ[ix], &w->inst[ix], &w->err) !=
+		    PRACTLINK_OK)
 			return w->err.status;
 	}
 	*out = w->inst[ix];

@@ -56,15 +56,18 @@ START_TEST(usage_errors)
 }
 END_TEST
 
-START_TEST(modules_lists_mock_and_the_missing_physitrack)
+START_TEST(modules_lists_each_module_or_why_not)
 {
 	pl_test_write(clinic, "integrations.d/physitrack.conf", 0644,
 		      "physitrack = { enabled = false; module = \"physitrack\"; };\n");
+	pl_test_write(clinic, "integrations.d/rehab.conf", 0644,
+		      "rehab = { enabled = false; module = \"rehabplatform\"; };\n");
 	ck_assert_int_eq(run("modules"), 69);
 	expect_in(out, "mock             mock         1    " PACKAGE_VERSION);
 	expect_in(out, "mock.so");
-	expect_in(out, "physitrack       physitrack   -    -        error: ");
-	expect_in(out, "physitrack.so: No such file or directory");
+	expect_in(out, "physitrack       physitrack   1    " PACKAGE_VERSION);
+	expect_in(out, "rehab            rehabplatform -    -        error: ");
+	expect_in(out, "rehabplatform.so: No such file or directory");
 	ck_assert_int_eq(run("--json", "modules"), 69);
 	expect_in(out, "\"integration\":\t\"mock\"");
 	expect_in(out, "\"abi\":\t1");
@@ -87,13 +90,13 @@ START_TEST(doctor_names_what_to_fix)
 {
 	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
 		      "mock = { enabled = false; module = \"mock\"; };\n");
-	pl_test_write(clinic, "integrations.d/physitrack.conf", 0644,
-		      "physitrack = { enabled = true; module = \"physitrack\"; };\n");
+	pl_test_write(clinic, "integrations.d/rehab.conf", 0644,
+		      "rehab = { enabled = true; module = \"rehabplatform\"; };\n");
 	ck_assert_int_eq(run("doctor"), 69);
 	expect_in(out, "warn  integration mock: disabled in ");
 	expect_in(out, "hint: enable the clinic-wide integration first");
-	expect_in(out, "FAIL  integration physitrack: ");
-	expect_in(out, "physitrack.so: No such file");
+	expect_in(out, "FAIL  integration rehab: ");
+	expect_in(out, "rehabplatform.so: No such file");
 	expect_in(out, "hint: the module could not be loaded");
 	ck_assert_int_eq(run("--json", "doctor"), 69);
 	expect_in(out, "\"result\":\t\"FAIL\"");
@@ -229,7 +232,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, version_and_help);
 	tcase_add_test(tc, usage_errors);
-	tcase_add_test(tc, modules_lists_mock_and_the_missing_physitrack);
+	tcase_add_test(tc, modules_lists_each_module_or_why_not);
 	tcase_add_test(tc, doctor_on_a_healthy_clinic);
 	tcase_add_test(tc, doctor_names_what_to_fix);
 	tcase_add_test(tc, doctor_reports_a_bad_config);

@@ -62,6 +62,24 @@ START_TEST(loads_mock)
 }
 END_TEST
 
+START_TEST(two_modules_are_two_modules)
+{
+	pl_module *a, *b;
+	pl_err err = { 0 };
+
+	/* Each is loaded through /proc/self/fd/N: a number reused for the
+	 * second must not hand back the first. */
+	ck_assert_int_eq(pl_module_load(pl_test_env("PL_MODULE_DIR"), "mock", &a, &err),
+			 PRACTLINK_OK);
+	ck_assert_int_eq(pl_module_load(pl_test_env("PL_MODULE_DIR"), "physitrack", &b, &err),
+			 PRACTLINK_OK);
+	ck_assert_str_eq(a->be->name, "mock");
+	ck_assert_str_eq(b->be->name, "physitrack");
+	pl_module_unload(a);
+	pl_module_unload(b);
+}
+END_TEST
+
 START_TEST(wrong_abi)
 {
 	expect(pl_test_env("PL_TEST_MODULE_DIR"), "bad_abi", PRACTLINK_MODULE,
@@ -170,7 +188,7 @@ START_TEST(status_outside_enum_is_internal)
 	ck_assert_int_eq(
 		pl_module_load(pl_test_env("PL_TEST_MODULE_DIR"), "bad_status", &mod, &err),
 		PRACTLINK_OK);
-	ck_assert_int_eq(pl_instance_open(mod, &ig, "juvonno", NULL, &inst, &err), PRACTLINK_OK);
+	ck_assert_int_eq(pl_instance_open(NULL, mod, &ig, &inst, &err), PRACTLINK_OK);
 	ck_assert_int_eq(pl_instance_verify(inst, &p, NULL, NULL), PRACTLINK_INTERNAL);
 	ck_assert_str_eq(inst->err.msg, "internal error");
 	pl_instance_close(inst);
@@ -237,6 +255,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, loads_mock);
+	tcase_add_test(tc, two_modules_are_two_modules);
 	tcase_add_test(tc, wrong_abi);
 	tcase_add_test(tc, missing_symbol);
 	tcase_add_test(tc, name_mismatch);

@@ -1,0 +1,418 @@
+/*
+ * http.c - the one way modules talk to platforms, under one policy.
+ *
+ * HTTPS only, with peer and host verification and TLS 1.2 or later;
+ * plain HTTP only to a loopback address, and only for an integration
+ * whose settings say allow_insecure_http = true (tests). Redirects are
+ * never followed. An answer is capped at max_response_bytes, in the write
+ * callback. http.timeout_ms bounds the whole request, retries included;
+ * idempotent requests are retried on connection errors and on 408, 429,
+ * 502, 503 and 504, after an exponential backoff with full jitter, or
+ * after the Retry-After the platform asked for when that fits in what is
+ * left of the timeout. Connections, DNS and TLS sessions are shared by
+ * every worker of a context; each worker has an easy handle of its own.
+ * Header values are never logged, and copies of keys are wiped after use.
+ */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 5000
+#define JSON_MAX_DEPTH 32
+
+struct pl_http_share {
+	CURLSH *sh;
+	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+struct pl_http {
+	CURL *easy;
+	const pl_http_conf *conf;
+	const pl_log *log;
+	bool allow_insecure;
+	uint64_t rng;
+	/* The answer being received. */
+	char *body;
+	size_t len, cap;
+	bool too_big;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *p)
+{
+	pthread_mutex_lock(&((pl_http_share *)p)->locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *p)
+{
+	pthread_mutex_unlock(&((pl_http_share *)p)->locks[data]);
+}
+
+practlink_status pl_http_share_new(pl_http_share **out, pl_err *err)
+{
+	pl_http_share *s;
+
+	*out = NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return pl_err_set(err, PRACTLINK_INTERNAL, "libcurl: %s",
+				  curl_easy_strerror(global_rc));
+	if (!(s = calloc(1, sizeof *s)) || !(s->sh = curl_share_init())) {
+		free(s);
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&s->locks[i], NULL);
+	curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	*out = s;
+	return PRACTLINK_OK;
+}
+
+void pl_http_share_free(pl_http_share *s)
+{
+	if (!s)
+		return;
+	curl_share_cleanup(s->sh);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&s->locks[i]);
+	free(s);
+}
+
+practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
+			     bool allow_insecure, pl_http **out, pl_err *err)
+{
+	pl_http *h = calloc(1, sizeof *h);
+
+	*out = NULL;
+	if (!h || !(h->easy = curl_easy_init())) {
+		free(h);
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	h->conf = conf;
+	h->log = log;
+	h->allow_insecure = allow_insecure;
+	if (getrandom(&h->rng, sizeof h->rng, 0) != sizeof h->rng)
+		h->rng = (uint64_t)time(NULL);
+	h->rng |= 1;
+	curl_easy_setopt(h->easy, CURLOPT_SHARE, share->sh);
+	*out = h;
+	return PRACTLINK_OK;
+}
+
+void pl_http_free(pl_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->easy);
+	free(h->body);
+	free(h);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static bool is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+	       strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+}
+
+/* HTTPS, or HTTP to loopback when this integration allows it. */
+static practlink_status check_url(pl_http *h, const char *url, pl_err *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	practlink_status st = PRACTLINK_OK;
+
+	if (!u)
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		st = pl_err_set(err, PRACTLINK_CONFIG, "%s: not a URL", url);
+	else if (strcmp(scheme, "https") != 0 &&
+		 !(strcmp(scheme, "http") == 0 && h->allow_insecure && is_loopback(host)))
+		st = pl_err_set(err, PRACTLINK_CONFIG,
+				"%s: only https is allowed (plain http only to a loopback address, "
+				"with allow_insecure_http = true)",
+				url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return st;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+	pl_http *h = p;
+	size_t len = size * n;
+
+	if (h->len + len > (size_t)h->conf->max_response_bytes) {
+		h->too_big = true;
+		return 0; /* refused before it is stored: memory stays bounded */
+	}
+	if (h->len + len + 1 > h->cap) {
+		size_t cap = h->cap ? h->cap : 4096;
+		while (cap < h->len + len + 1)
+			cap *= 2;
+		char *more = realloc(h->body, cap);
+		if (!more)
+			return 0;
+		h->body = more;
+		h->cap = cap;
+	}
+	memcpy(h->body + h->len, data, len);
+	h->len += len;
+	h->body[h->len] = '\0';
+	return len;
+}
+
+static bool retryable_code(long code)
+{
+	return code == 408 || code == 429 || code == 502 || code == 503 || code == 504;
+}
+
+static bool retryable_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR: return true;
+	default: return false;
+	}
+}
+
+/* The wait before attempt n + 1: full jitter over an exponential window. */
+static long long backoff_ms(pl_http *h, int n)
+{
+	long long window = BACKOFF_BASE_MS << (n < 10 ? n : 10);
+
+	if (window > BACKOFF_CAP_MS)
+		window = BACKOFF_CAP_MS;
+	h->rng ^= h->rng << 13;
+	h->rng ^= h->rng >> 7;
+	h->rng ^= h->rng << 17;
+	return (long long)(h->rng % (uint64_t)(window + 1));
+}
+
+/* Whether text nests no deeper than max, strings aside. */
+static bool json_depth_ok(const char *text, size_t len, int max)
+{
+	int depth = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if ((c == '{' || c == '[') && ++depth > max) {
+			return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+/* Header lines for curl; secret values are copied, then wiped by free. */
+static struct curl_slist *headers_of(const practlink_http_request *req)
+{
+	struct curl_slist *list = NULL, *more;
+	char line[2048];
+
+	more = curl_slist_append(NULL, "User-Agent: practlink/" PACKAGE_VERSION);
+	if (!more)
+		return NULL;
+	list = more;
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const practlink_http_header *hd = &req->headers[i];
+		const char *value = hd->secret ? hd->secret->str : hd->value ? hd->value : "";
+		snprintf(line, sizeof line, "%s: %s", hd->name, value);
+		more = curl_slist_append(list, line);
+		explicit_bzero(line, sizeof line);
+		if (!more) {
+			curl_slist_free_all(list);
+			return NULL;
+		}
+		list = more;
+	}
+	return list;
+}
+
+static void headers_free(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
+static void setup(pl_http *h, const practlink_http_request *req, struct curl_slist *headers,
+		  long long remaining)
+{
+	CURL *e = h->easy;
+	long connect = (long)(h->conf->connect_timeout_ms < remaining ? h->conf->connect_timeout_ms
+								      : remaining);
+
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, h->allow_insecure ? "http,https" : "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)remaining);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->conf->max_response_bytes);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(e, CURLOPT_NOBODY, strcmp(req->method, "HEAD") == 0 ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_PROXY, h->conf->proxy ? h->conf->proxy : "");
+	if (h->conf->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->conf->ca_file);
+	if (req->body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	} else if (strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	}
+	h->len = 0;
+	h->too_big = false;
+}
+
+/* What an attempt that got no answer means to the operator. */
+static practlink_status no_answer(pl_http *h, const char *url, CURLcode rc, pl_err *err)
+{
+	if (h->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		return pl_err_set(err, PRACTLINK_PROTOCOL,
+				  "%s: the answer is larger than %lld bytes", url,
+				  h->conf->max_response_bytes);
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+		return pl_err_set(err, PRACTLINK_CONFIG,
+				  "%s: the server's certificate cannot be verified (%s); check "
+				  "http.ca_file",
+				  url, curl_easy_strerror(rc));
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return pl_err_set(err, PRACTLINK_CONFIG, "%s: %s", url, curl_easy_strerror(rc));
+	return pl_err_set(err, PRACTLINK_TRANSIENT, "%s: %s", url, curl_easy_strerror(rc));
+}
+
+practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
+				 practlink_http_response *resp, pl_err *err)
+{
+	long long deadline = now_ms() + h->conf->timeout_ms;
+	struct curl_slist *headers;
+	practlink_status st;
+	CURLcode rc;
+	long code = 0;
+	curl_off_t retry_after = -1;
+
+	memset(resp, 0, sizeof *resp);
+	resp->retry_after_s = -1;
+	if ((st = check_url(h, req->url, err)))
+		return st;
+	if (!(headers = headers_of(req)))
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	for (int attempt = 0;; attempt++) {
+		long long remaining = deadline - now_ms(), wait;
+
+		if (remaining <= 0) {
+			st = pl_err_set(err, PRACTLINK_TRANSIENT, "%s: no answer within %lld ms",
+					req->url, h->conf->timeout_ms);
+			break;
+		}
+		setup(h, req, headers, remaining);
+		rc = curl_easy_perform(h->easy);
+		code = 0;
+		retry_after = -1;
+		if (rc == CURLE_OK) {
+			curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
+			curl_easy_getinfo(h->easy, CURLINFO_RETRY_AFTER, &retry_after);
+		}
+		pl_log_msg(h->log, PRACTLINK_LOG_DEBUG, "%s %s: %s%ld (attempt %d)", req->method,
+			   req->url, rc == CURLE_OK ? "HTTP " : curl_easy_strerror(rc), code,
+			   attempt + 1);
+		bool again = req->idempotent && attempt < h->conf->retries &&
+			     (rc == CURLE_OK ? retryable_code(code) : retryable_error(rc));
+		if (!again) {
+			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
+			break;
+		}
+		wait = retry_after > 0 ? (long long)retry_after * 1000 : backoff_ms(h, attempt);
+		if (wait >= deadline - now_ms()) {
+			/* Asked to wait past the timeout: this is the answer we have. */
+			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
+			break;
+		}
+		sleep_ms(wait);
+	}
+	headers_free(headers);
+	if (st != PRACTLINK_OK)
+		return st;
+	if (h->len > 0 && !json_depth_ok(h->body, h->len, JSON_MAX_DEPTH))
+		return pl_err_set(err, PRACTLINK_PROTOCOL, "%s: the answer nests deeper than %d",
+				  req->url, JSON_MAX_DEPTH);
+	const char *ct = NULL;
+	curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct);
+	resp->code = code;
+	resp->retry_after_s = (long)retry_after;
+	resp->body_len = h->len;
+	resp->body = malloc(h->len + 1);
+	resp->content_type = ct ? strdup(ct) : NULL;
+	if (!resp->body || (ct && !resp->content_type)) {
+		free(resp->body);
+		free(resp->content_type);
+		memset(resp, 0, sizeof *resp);
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	if (h->len)
+		memcpy(resp->body, h->body, h->len);
+	resp->body[h->len] = '\0';
+	return PRACTLINK_OK;
+}
