@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,6 +143,8 @@ static void drain(int fds[2], FILE **streams)
 		fclose(streams[i]);
 }
 
+long pl_test_last_maxrss_kib;
+
 int pl_test_run(char *const argv[], const char *in, char **out, char **err)
 {
 	int o[2], e[2], i[2], status;
@@ -172,8 +177,10 @@ int pl_test_run(char *const argv[], const char *in, char **out, char **err)
 	streams[1] = open_memstream(&bufs[1], &lens[1]);
 	int fds[2] = { o[0], e[0] };
 	drain(fds, streams);
-	while (waitpid(pid, &status, 0) < 0)
+	struct rusage ru;
+	while (wait4(pid, &status, 0, &ru) < 0)
 		ck_assert(errno == EINTR);
+	pl_test_last_maxrss_kib = ru.ru_maxrss;
 	if (out)
 		*out = bufs[0];
 	else
@@ -276,4 +283,91 @@ void pl_test_copy(const char *src, const char *dst, mode_t mode)
 	ck_assert(fchmod(out, mode) == 0);
 	close(in);
 	close(out);
+}
+
+void pl_fake_start(pl_fake *f, const char *state)
+{
+	char *dir = pl_test_tmpdir(), *path, *prog, line[64] = "";
+	int out[2];
+	FILE *r;
+
+	pl_test_write(dir, "state", 0600, state ? state : "");
+	path = pl_test_path(dir, "state");
+	prog = pl_test_path(pl_test_env("PL_BUILDDIR"), "tests/practlink-fake-physitrack");
+	ck_assert(pipe(out) == 0);
+	f->pid = fork();
+	ck_assert(f->pid >= 0);
+	if (f->pid == 0) {
+		dup2(out[1], 1);
+		close(out[0]);
+		execl(prog, prog, "--port", "0", "--state", path, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	r = fdopen(out[0], "r");
+	ck_assert_msg(fgets(line, sizeof line, r) && sscanf(line, "port %u", &f->port) == 1,
+		      "the fake server did not start: '%s'", line);
+	fclose(r);
+	/* It has read its state: the folder can go. */
+	pl_test_rmrf(dir);
+	free(dir);
+	free(path);
+	free(prog);
+}
+
+void pl_fake_stop(pl_fake *f)
+{
+	int status;
+
+	if (f->pid <= 0)
+		return;
+	kill(f->pid, SIGTERM);
+	ck_assert_int_eq(waitpid(f->pid, &status, 0), f->pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the fake server: %d", status);
+	f->pid = 0;
+}
+
+static size_t keep(char *data, size_t size, size_t n, void *p)
+{
+	fwrite(data, size, n, p);
+	return size * n;
+}
+
+/* One request to the fake's control endpoint; returns the body. */
+static char *control(pl_fake *f, const char *path, const char *body)
+{
+	char url[128], *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%u%s", f->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, m);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	fclose(m);
+	return text;
+}
+
+void pl_fake_fault(pl_fake *f, const char *spec)
+{
+	free(control(f, "/_control/fault", spec));
+}
+
+long pl_fake_count(pl_fake *f, const char *what)
+{
+	char *text = control(f, "/_control/stats", NULL), *at;
+	long n = 0;
+
+	for (at = text; at && (at = strstr(at, what)); at += strlen(what))
+		if ((at == text || at[-1] == '\n') && at[strlen(what)] == ' ') {
+			n = atol(at + strlen(what) + 1);
+			break;
+		}
+	free(text);
+	return n;
 }

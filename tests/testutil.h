@@ -48,6 +48,23 @@ void pl_test_expect_not_in(const char *text, const char *frag);
  */
 char *pl_test_clinic(const char *mock_settings, int enabled);
 
+/* The fake Physitrack server, started on a free loopback port. */
+typedef struct pl_fake {
+	pid_t pid;
+	unsigned port;
+} pl_fake;
+/* Starts it with practitioners from state (lines as its --state file). */
+void pl_fake_start(pl_fake *f, const char *state);
+/* Stops it, and asserts that it stopped cleanly. */
+void pl_fake_stop(pl_fake *f);
+/* Sets its fault for the next requests (see practlink-fake-physitrack). */
+void pl_fake_fault(pl_fake *f, const char *spec);
+/* A line of its stats: "requests /api/v2/exercises", "connections". */
+long pl_fake_count(pl_fake *f, const char *what);
+
+/* The peak resident memory of the last child pl_test_run waited for. */
+extern long pl_test_last_maxrss_kib;
+
 /* The body of a check main(): runs the suite, returns the exit status. */
 int pl_test_main(Suite *s);
 
