@@ -56,6 +56,13 @@ int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 
+/* bulk.c: runs spec over ids (n_ids of them), the rows of keys_csv, or
+ * the whole store (ids and keys_csv NULL), with a progress bar on a
+ * terminal and a summary; SIGINT and SIGTERM stop it cleanly (exit 130,
+ * 143). Returns the exit code. */
+int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spec, char **ids,
+	     size_t n_ids, const char *keys_csv);
+
 /* secrets.c: keys in and out, never through argv. */
 /* Reads a key from path ("-": standard input) into buf; the file must be
  * closed to others. Returns the length, or -1 after reporting why. */

@@ -14,58 +14,8 @@ struct run {
 	bool all, assisted, dry_run;
 	const char *key_file; /* --backend-key-file */
 	const char *keys_csv; /* --backend-keys */
-	cJSON *results;       /* --json */
-	size_t ok, failed;
-	practlink_status worst;
+	unsigned jobs;        /* -j */
 };
-
-/* One practitioner's outcome, as a line or a JSON object. */
-static void report(struct run *r, const char *id, const char *what, practlink_status st)
-{
-	if (st == PRACTLINK_OK)
-		r->ok++;
-	else
-		r->failed++;
-	r->worst = cli_worse(r->worst, st);
-	if (r->results) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", id);
-		cJSON_AddStringToObject(o, "status", practlink_status_name(st));
-		if (st == PRACTLINK_OK) {
-			cJSON_AddStringToObject(o, "result", what);
-			cJSON_AddNullToObject(o, "error");
-		} else {
-			cJSON *e = cJSON_AddObjectToObject(o, "error");
-			cJSON_AddStringToObject(e, "message", practlink_errmsg(r->ctx));
-			cJSON_AddStringToObject(e, "hint", practlink_hint(st));
-		}
-		cJSON_AddItemToArray(r->results, o);
-		return;
-	}
-	if (st == PRACTLINK_OK) {
-		if (r->o->verbosity >= 0)
-			printf("%s: %s\n", id, what);
-		return;
-	}
-	fprintf(stderr, "practlink: %s\n", practlink_errmsg(r->ctx));
-	if (*practlink_hint(st))
-		fprintf(stderr, "practlink: hint: %s\n", practlink_hint(st));
-}
-
-/* Ends a run: the summary, and the worst status as exit code. */
-static int finish(struct run *r)
-{
-	if (r->results) {
-		cJSON *doc = cJSON_CreateObject();
-		cJSON_AddNumberToObject(doc, "ok", (double)r->ok);
-		cJSON_AddNumberToObject(doc, "failed", (double)r->failed);
-		cJSON_AddItemToObject(doc, "results", r->results);
-		cli_print_json(doc);
-	} else if (r->ok + r->failed > 1 && r->o->verbosity >= 0) {
-		printf("%zu ok, %zu failed\n", r->ok, r->failed);
-	}
-	return practlink_exit_code(r->worst);
-}
 
 /* Shows the operator's steps and the PMS key, on the terminal only. */
 static void show_steps(FILE *tty, const char *id, const practlink_assist *a)
@@ -121,50 +71,6 @@ static practlink_status assisted(struct run *r, const char *id, const char *type
 	return st;
 }
 
-static practlink_status link_one(void *arg, const char *id)
-{
-	struct run *r = arg;
-	practlink_status st;
-
-	if (r->dry_run)
-		st = practlink_link(r->ctx, id, r->integration, PRACTLINK_LINK_DRY_RUN);
-	else
-		st = assisted(r, id, NULL, r->assisted ? PRACTLINK_ASSIST_MANUAL : 0);
-	if (st == PRACTLINK_USAGE && !r->dry_run && !r->key_file && !cli_tty())
-		fprintf(stderr,
-			"practlink: %s needs the operator: run on a terminal, or pass "
-			"--backend-key-file\n",
-			id);
-	report(r, id, r->dry_run ? "ready to link" : "linked", st);
-	return PRACTLINK_OK;
-}
-
-static practlink_status verify_one(void *arg, const char *id)
-{
-	struct run *r = arg;
-
-	report(r, id, "verified", practlink_verify(r->ctx, id, r->integration));
-	return PRACTLINK_OK;
-}
-
-static void key_row(void *arg, size_t line, size_t n, char **f)
-{
-	struct run *r = arg;
-	practlink_status st;
-
-	if (n != 2 || !f[0] || !f[1]) {
-		fprintf(stderr, "practlink: %s:%zu: expected id,backend_key; row skipped\n",
-			r->keys_csv, line);
-		r->failed++;
-		r->worst = cli_worse(r->worst, PRACTLINK_USAGE);
-		return;
-	}
-	st = assisted(r, f[0], f[1], PRACTLINK_ASSIST_MANUAL);
-	if (st != PRACTLINK_OK)
-		fprintf(stderr, "practlink: %s:%zu: row of %s:\n", r->keys_csv, line, f[0]);
-	report(r, f[0], "linked", st);
-}
-
 /* Parses the options link and verify share. Returns -1 to go on. */
 static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 {
@@ -185,8 +91,9 @@ static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 		case 'a': r->all = true; break;
 		case 'i': r->integration = optarg; break;
 		case 'j':
-			if (atoi(optarg) < 1)
-				return cli_usage("-j needs a number of jobs, 1 or more");
+			if (atoi(optarg) < 1 || atoi(optarg) > 256)
+				return cli_usage("-j needs a number of jobs, 1 to 256");
+			r->jobs = (unsigned)atoi(optarg);
 			break;
 		case 'A':
 		case 'n':
@@ -210,43 +117,46 @@ static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 		return cli_usage("name practitioners, or --all");
 	if (r->key_file && (r->all || argc - optind != 1))
 		return cli_usage("--backend-key-file goes with one practitioner");
-	r->results = r->o->json ? cJSON_CreateArray() : NULL;
 	return -1;
 }
 
-static int run_each(struct run *r, int argc, char **argv,
-		    practlink_status (*one)(void *, const char *))
+/* Runs op over what the options named: many practitioners at once. */
+static int run_bulk(struct run *r, unsigned op, int argc, char **argv)
 {
-	practlink_status st;
+	practlink_bulk b = { .op = op,
+			     .integration = r->integration,
+			     .jobs = r->jobs,
+			     .flags = r->dry_run ? PRACTLINK_LINK_DRY_RUN : 0 };
 
-	if (r->all) {
-		st = practlink_practitioner_each(r->ctx, one, r);
-		if (st != PRACTLINK_OK) {
-			cJSON_Delete(r->results);
-			return cli_fail(r->ctx, st);
-		}
-	}
-	for (int i = optind; i < argc; i++)
-		one(r, argv[i]);
-	return finish(r);
+	return cli_bulk(r->ctx, r->o, &b, r->all ? NULL : argv + optind,
+			r->all ? 0 : (size_t)(argc - optind), r->keys_csv);
 }
 
 int cmd_link(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
-	static const char *const header[] = { "id", "backend_key" };
 	struct run r = { .ctx = ctx, .o = o };
+	practlink_status st;
 	int rc;
 
 	if ((rc = parse_run(&r, argc, argv, true)) >= 0)
 		return rc;
-	if (r.keys_csv) {
-		if (cli_csv_read(r.keys_csv, header, 2, 0, key_row, &r) < 0) {
-			cJSON_Delete(r.results);
-			return practlink_exit_code(PRACTLINK_USAGE);
-		}
-		return finish(&r);
+	if (r.keys_csv)
+		return run_bulk(&r, PRACTLINK_BULK_LINK_KEYS, argc, argv);
+	if (r.all || argc - optind > 1 || r.dry_run)
+		return run_bulk(&r, PRACTLINK_BULK_LINK, argc, argv);
+	/* One practitioner: the operator may be asked to do steps by hand. */
+	st = assisted(&r, argv[optind], NULL, r.assisted ? PRACTLINK_ASSIST_MANUAL : 0);
+	if (st != PRACTLINK_OK) {
+		if (st == PRACTLINK_USAGE && !r.key_file && !cli_tty())
+			fprintf(stderr,
+				"practlink: %s needs the operator: run on a terminal, or "
+				"pass --backend-key-file\n",
+				argv[optind]);
+		return cli_fail(ctx, st);
 	}
-	return run_each(&r, argc, argv, link_one);
+	if (o->verbosity >= 0)
+		printf("%s: linked\n", argv[optind]);
+	return 0;
 }
 
 int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
@@ -256,7 +166,7 @@ int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 
 	if ((rc = parse_run(&r, argc, argv, false)) >= 0)
 		return rc;
-	return run_each(&r, argc, argv, verify_one);
+	return run_bulk(&r, PRACTLINK_BULK_VERIFY, argc, argv);
 }
 
 /* The ID and -i of unlink and rotate. Returns -1 to go on. */
@@ -420,7 +330,8 @@ int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration, collect,
 				   &r);
 	/* Sorted for people; the store hands them over in no order. */
-	qsort(r.v, r.n, sizeof *r.v, by_id);
+	if (r.n)
+		qsort(r.v, r.n, sizeof *r.v, by_id);
 	if (o->json)
 		doc = cJSON_CreateArray();
 	else

@@ -252,6 +252,51 @@ practlink_status practlink_assist_finish(practlink_ctx *ctx, practlink_assist *a
 					 const char *backend_key, size_t len);
 void practlink_assist_free(practlink_assist *a);
 
+/* --- a whole clinic at once ----------------------------------------------- */
+
+enum {
+	PRACTLINK_BULK_LINK = 1,  /* link (automatic modules) */
+	PRACTLINK_BULK_VERIFY,    /* verify */
+	PRACTLINK_BULK_LINK_KEYS, /* finish assisted links with keys from the source */
+};
+
+/* One practitioner's outcome in a bulk run. state is the link's state
+ * afterwards ("linked", "failed", ...); line is the source's line, or 0. */
+typedef struct practlink_outcome {
+	const char *id;
+	size_t line;
+	practlink_status status;
+	const char *message; /* "" on success */
+	const char *state;
+} practlink_outcome;
+
+typedef struct practlink_bulk {
+	unsigned op;             /* PRACTLINK_BULK_* */
+	const char *integration; /* NULL: the one enabled integration */
+	unsigned jobs;           /* workers; 0: a default */
+	unsigned flags;          /* PRACTLINK_LINK_DRY_RUN */
+	/* The practitioners: from next (called from one thread at a time;
+	 * returns 0 at the end; key is set for LINK_KEYS and freed by the core),
+	 * or, when next is NULL, every practitioner in the store. */
+	int (*next)(void *arg, char id[65], char **key, size_t *line);
+	void *next_arg;
+	/* Called once per practitioner, one call at a time. */
+	void (*done)(void *arg, const practlink_outcome *outcome);
+	void *done_arg;
+} practlink_bulk;
+
+/*
+ * Runs op over many practitioners with jobs workers, each with its own
+ * module instance and HTTP handle; connections, DNS and TLS sessions are
+ * shared. Practitioners are streamed: memory does not grow with the
+ * clinic. Returns the worst status of any practitioner, or the reason the
+ * run could not start. practlink_bulk_stop() ends it early.
+ */
+practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *bulk);
+/* Stops taking new work: in-flight practitioners finish, the run returns.
+ * Safe to call from a signal handler. */
+void practlink_bulk_stop(practlink_ctx *ctx);
+
 /* The shortest PMS key practlink generates or accepts. */
 #define PRACTLINK_PMS_KEY_MIN 30
 /* Writes a new PMS key (upper and lower case letters and digits, from the

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -198,6 +199,7 @@ struct practlink_ctx {
 	struct pl_key_index *key_index;
 	struct pl_http_share *http_share;
 	pthread_mutex_t lock; /* guards what workers make on first use */
+	volatile sig_atomic_t bulk_stop;
 };
 
 /* The module of integration i, loading it on first use; NULL when it cannot

@@ -114,13 +114,15 @@ static void insert(struct pl_key_index *x, const char *id, const practlink_secre
 
 void pl_key_index_note(practlink_ctx *ctx, const char *id, const practlink_secret *key)
 {
-	struct pl_key_index *x = ctx->key_index;
+	struct pl_key_index *x;
 
-	if (!x)
-		return; /* not built: it will read the store when first used */
-	forget(x, id);
-	if (key)
-		insert(x, id, key);
+	pthread_mutex_lock(&ctx->lock); /* bulk workers write side by side */
+	if ((x = ctx->key_index)) {
+		forget(x, id);
+		if (key)
+			insert(x, id, key);
+	}
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 static practlink_status add_from_store(void *arg, const char *id)

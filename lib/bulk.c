@@ -1,0 +1,251 @@
+/*
+ * bulk.c - a whole clinic at once.
+ *
+ * One producer (the caller's thread) feeds practitioners into a small
+ * bounded queue; jobs workers take them one at a time, each with its own
+ * module instance and HTTP handle. Whatever the workers share is made
+ * before they start (the store, the module, the HTTP share), so the run
+ * itself takes no lock but the queue's, the outcome callback's, and the
+ * store's per-practitioner locks. Memory is that of the queue, whatever
+ * the size of the clinic.
+ */
+#include "internal.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_JOBS 8
+#define MAX_JOBS 256
+
+struct item {
+	char id[65];
+	char *key; /* LINK_KEYS: the operator's key */
+	size_t line;
+};
+
+struct run {
+	practlink_ctx *ctx;
+	const practlink_bulk *b;
+	size_t ix;
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	struct item *queue;
+	size_t cap, head, count;
+	bool closed; /* the producer has finished */
+	pthread_mutex_t done_lock;
+	practlink_status worst;
+};
+
+static volatile sig_atomic_t *stop_flag(practlink_ctx *ctx)
+{
+	return &ctx->bulk_stop;
+}
+
+void practlink_bulk_stop(practlink_ctx *ctx)
+{
+	if (ctx)
+		ctx->bulk_stop = 1;
+}
+
+static void wipe_key(struct item *it)
+{
+	if (it->key) {
+		explicit_bzero(it->key, strlen(it->key));
+		free(it->key);
+		it->key = NULL;
+	}
+}
+
+/* Producer: blocks while the queue is full. Returns false once stopped. */
+static bool push(struct run *r, const struct item *it)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->count == r->cap && !*stop_flag(r->ctx)) {
+		/* A stop comes from a signal handler, which cannot signal the
+		 * condition: look again every tenth of a second. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&r->room, &r->lock, &ts);
+	}
+	if (*stop_flag(r->ctx)) {
+		pthread_mutex_unlock(&r->lock);
+		return false;
+	}
+	r->queue[(r->head + r->count++) % r->cap] = *it;
+	pthread_cond_signal(&r->more);
+	pthread_mutex_unlock(&r->lock);
+	return true;
+}
+
+/* Worker: the next item, or false when there is none left to take. */
+static bool pop(struct run *r, struct item *it)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->count == 0 && !r->closed)
+		pthread_cond_wait(&r->more, &r->lock);
+	if (r->count == 0 || *stop_flag(r->ctx)) {
+		pthread_mutex_unlock(&r->lock);
+		return false;
+	}
+	*it = r->queue[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+	pthread_cond_signal(&r->room);
+	pthread_mutex_unlock(&r->lock);
+	return true;
+}
+
+/* The state of id's link after the run, for the outcome. */
+static const char *state_after(struct run *r, const char *id)
+{
+	pl_record *rec;
+	pl_err err;
+	const char *state = "unlinked";
+
+	if (pl_store_load(r->ctx, id, &rec, &err) != PRACTLINK_OK)
+		return "failed";
+	const pl_link *l = pl_record_link(rec, r->ctx->cfg->integ[r->ix].name, false);
+	if (l)
+		state = pl_state_name(l->state);
+	pl_record_free(rec);
+	return state;
+}
+
+static practlink_status one(struct run *r, pl_worker *w, struct item *it)
+{
+	practlink_assist *a = NULL;
+	practlink_status st;
+
+	switch (r->b->op) {
+	case PRACTLINK_BULK_VERIFY: return pl_verify_run(w, it->id, r->ix);
+	case PRACTLINK_BULK_LINK_KEYS:
+		/* The operator did the platform's steps; their key finishes it. */
+		st = pl_assist_begin(w, it->id, r->ix, PRACTLINK_ASSIST_MANUAL, &a);
+		if (st == PRACTLINK_OK && practlink_assist_needs_key(a))
+			st = pl_assist_finish(w, a, it->key ? it->key : "",
+					      it->key ? strlen(it->key) : 0);
+		practlink_assist_free(a);
+		return st;
+	default: return pl_link_run(w, it->id, r->ix, r->b->flags);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+	pl_worker *w = pl_worker_new(r->ctx);
+	struct item it;
+
+	while (w && pop(r, &it)) {
+		practlink_status st = one(r, w, &it);
+		practlink_outcome o = { it.id, it.line, st, st ? w->err.msg : "",
+					state_after(r, it.id) };
+
+		wipe_key(&it);
+		pthread_mutex_lock(&r->done_lock);
+		if (practlink_exit_code(st) > practlink_exit_code(r->worst))
+			r->worst = st;
+		if (r->b->done)
+			r->b->done(r->b->done_arg, &o);
+		pthread_mutex_unlock(&r->done_lock);
+	}
+	pl_worker_free(w);
+	return NULL;
+}
+
+static practlink_status from_store(void *arg, const char *id)
+{
+	struct run *r = arg;
+	struct item it = { { 0 }, NULL, 0 };
+
+	snprintf(it.id, sizeof it.id, "%s", id);
+	return push(r, &it) ? PRACTLINK_OK : PRACTLINK_USAGE; /* USAGE: stopped */
+}
+
+static practlink_status produce(struct run *r)
+{
+	struct item it;
+
+	if (!r->b->next)
+		return practlink_practitioner_each(r->ctx, from_store, r);
+	for (;;) {
+		memset(&it, 0, sizeof it);
+		if (!r->b->next(r->b->next_arg, it.id, &it.key, &it.line))
+			return PRACTLINK_OK;
+		if (!push(r, &it)) {
+			wipe_key(&it);
+			return PRACTLINK_OK;
+		}
+	}
+}
+
+/* What the workers share, made before any of them starts. */
+static practlink_status prepare(struct run *r)
+{
+	practlink_ctx *ctx = r->ctx;
+	practlink_status st;
+
+	if (!ctx->cfg)
+		return pl_err_set(&ctx->err, PRACTLINK_CONFIG, "no configuration loaded");
+	if ((st = pl_ctx_integration(ctx, r->b->integration, &r->ix, &ctx->err)) ||
+	    (st = pl_ctx_store(ctx, &ctx->err)))
+		return st;
+	if (!pl_ctx_module(ctx, r->ix))
+		return ctx->err.status;
+	if (!pl_ctx_http_share(ctx, &ctx->err))
+		return ctx->err.status;
+	return PRACTLINK_OK;
+}
+
+practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
+{
+	struct run r = { .ctx = ctx, .b = b, .worst = PRACTLINK_OK };
+	unsigned jobs = b->jobs ? b->jobs : DEFAULT_JOBS;
+	pthread_t threads[MAX_JOBS];
+	unsigned started = 0;
+	practlink_status st;
+
+	return_val_if_fail(ctx != NULL && b != NULL, PRACTLINK_USAGE);
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	ctx->bulk_stop = 0;
+	if ((st = prepare(&r)))
+		return st;
+	r.cap = 2 * jobs;
+	if (!(r.queue = calloc(r.cap, sizeof *r.queue)))
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_mutex_init(&r.done_lock, NULL);
+	pthread_cond_init(&r.more, NULL);
+	pthread_cond_init(&r.room, NULL);
+	for (; started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, worker, &r) != 0)
+			break;
+	st = started ? produce(&r) : pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "no threads");
+	if (st == PRACTLINK_USAGE && ctx->bulk_stop)
+		st = PRACTLINK_OK; /* the listing stopped because we asked it to */
+	pthread_mutex_lock(&r.lock);
+	r.closed = true;
+	pthread_cond_broadcast(&r.more);
+	pthread_mutex_unlock(&r.lock);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	/* Items left in the queue by a stop were never started. */
+	for (size_t i = 0; i < r.count; i++)
+		wipe_key(&r.queue[(r.head + i) % r.cap]);
+	free(r.queue);
+	pthread_cond_destroy(&r.more);
+	pthread_cond_destroy(&r.room);
+	pthread_mutex_destroy(&r.lock);
+	pthread_mutex_destroy(&r.done_lock);
+	if (st != PRACTLINK_OK)
+		return st;
+	return r.worst;
+}

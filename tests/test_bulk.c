@@ -1,0 +1,265 @@
+/* test_bulk.c - a whole clinic at once through practlink(1): concurrent
+ * runs with failures, a run stopped by a signal and resumed, connection
+ * reuse, the progress bar and the summary. */
+#include "internal.h"
+#include "testutil.h"
+
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *clinic, *out, *err;
+
+#define run(...) pl_test_practlink(clinic, NULL, NULL, &out, &err, __VA_ARGS__, (char *)NULL)
+#define expect_in pl_test_expect_in
+
+static void teardown(void)
+{
+	pl_test_rmrf(clinic);
+	free(clinic);
+	free(out);
+	free(err);
+	clinic = out = err = NULL;
+}
+
+/* A roster of n practitioners, imported; with pms keys when keyed. */
+static void roster(int n, bool keyed)
+{
+	size_t cap = 128 + (size_t)n * 128, len;
+	char *csv = malloc(cap), *path;
+
+	len = (size_t)snprintf(csv, cap, "id,first_name,last_name,email%s\n",
+			       keyed ? ",pms_key" : "");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(
+			csv + len, cap - len, "b%03d,Ada,Lovelace,b%03d@clinic.example%s%s%03d\n",
+			i, i, keyed ? "," : "", keyed ? "PmsKey0123456789abcdefghijKLM" : "",
+			keyed ? i : 0);
+	if (!keyed) /* the format above left a stray number: cut it */
+		for (char *c = csv; (c = strstr(c, ".example")); c += 8)
+			memmove(c + 8, c + 11, strlen(c + 11) + 1);
+	pl_test_write(clinic, "roster.csv", 0644, csv);
+	path = pl_test_path(clinic, "roster.csv");
+	ck_assert_msg(run("practitioner", "import", path) == 0, "%s", err);
+	free(path);
+	free(csv);
+}
+
+static void set_mock(const char *settings)
+{
+	char text[512];
+
+	snprintf(text, sizeof text,
+		 "mock = { enabled = true; module = \"mock\"; create_missing_users = true;\n"
+		 "  settings = { state_dir = \"../mock-state\"; %s }; };\n",
+		 settings);
+	pl_test_write(clinic, "integrations.d/mock.conf", 0644, text);
+}
+
+static int calls(const char *prefix)
+{
+	return pl_test_count_lines(clinic, "mock-state/calls.log", prefix);
+}
+
+/* Every record parses, and each is linked or can be resumed. */
+static int linked_records(int n)
+{
+	practlink_ctx *ctx;
+	char *path = pl_test_path(clinic, "practlink.conf");
+	int linked = 0;
+
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
+	for (int i = 0; i < n; i++) {
+		char id[16];
+		pl_record *rec;
+		pl_err e;
+		snprintf(id, sizeof id, "b%03d", i);
+		ck_assert_msg(pl_store_load(ctx, id, &rec, &e) == PRACTLINK_OK, "%s", e.msg);
+		const pl_link *l = pl_record_link(rec, "mock", false);
+		linked += l && l->state == PL_LINKED;
+		pl_record_free(rec);
+	}
+	practlink_free(ctx);
+	free(path);
+	return linked;
+}
+
+START_TEST(failures_then_the_rest)
+{
+	clinic = pl_test_clinic("fail_rate = 0.1; seed = 11; fail_status = \"TRANSIENT\";", 1);
+	roster(60, false);
+	ck_assert_int_eq(run("link", "--all", "-j", "8"), 75);
+	expect_in(out, "60 practitioners: ");
+	expect_in(out, "by status: OK ");
+	expect_in(out, "TRANSIENT ");
+	expect_in(out, "failed:\n");
+	expect_in(out, "hint: the platform did not answer in time; try again");
+	int first = linked_records(60);
+	ck_assert_int_gt(first, 10);
+	ck_assert_int_lt(first, 60);
+
+	set_mock("");
+	ck_assert_int_eq(run("--json", "link", "--all", "-j", "8"), 0);
+	expect_in(out, "\"total\":\t60");
+	expect_in(out, "\"linked\":\t60");
+	expect_in(out, "\"failed\":\t[]");
+	ck_assert_int_eq(linked_records(60), 60);
+	for (int i = 0; i < 60; i++) {
+		char prefix[32];
+		snprintf(prefix, sizeof prefix, "create_user b%03d ", i);
+		ck_assert_int_eq(calls(prefix), 1);
+	}
+	ck_assert_int_eq(run("-q", "verify", "--all", "-j", "4"), 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+static char **argv_of(const char *first, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, first);
+	argv = pl_test_practlink_argv(clinic, NULL, ap);
+	va_end(ap);
+	return argv;
+}
+
+/* Runs practlink link --all, signals it after ms, and waits for it. */
+static int interrupt_after(int sig, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	char **argv = argv_of(NULL, "link", "--all", "-j", "4", (char *)NULL);
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(kill(pid, sig), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "status %d", status);
+	return WEXITSTATUS(status);
+}
+
+START_TEST(interrupted_and_resumed)
+{
+	clinic = pl_test_clinic("latency_ms = 10;", 1);
+	roster(120, false);
+	ck_assert_int_eq(interrupt_after(SIGTERM, 800), 143);
+	int first = linked_records(120); /* every record parses */
+	ck_assert_int_gt(first, 0);
+	ck_assert_int_lt(first, 120);
+	ck_assert_int_eq(interrupt_after(SIGINT, 500), 130);
+	ck_assert_int_eq(run("link", "--all", "-j", "8"), 0);
+	ck_assert_int_eq(linked_records(120), 120);
+	for (int i = 0; i < 120; i++) {
+		char prefix[32];
+		snprintf(prefix, sizeof prefix, "create_user b%03d ", i);
+		ck_assert_int_eq(calls(prefix), 1);
+	}
+}
+END_TEST
+
+START_TEST(connections_are_reused)
+{
+	pl_fake fake;
+	size_t cap = 64 * 200;
+	char *state = malloc(cap), *keys = malloc(cap), *path, conf[512];
+	size_t sl = 0, kl = 0;
+
+	clinic = pl_test_clinic(NULL, 0);
+	kl = (size_t)snprintf(keys, cap, "id,backend_key\n");
+	for (int i = 0; i < 40; i++) {
+		sl += (size_t)snprintf(state + sl, cap - sl,
+				       "uk PtKey%03d juvonno PmsKey0123456789abcdefghijKLM%03d\n",
+				       i, i);
+		kl += (size_t)snprintf(keys + kl, cap - kl, "b%03d,PtKey%03d\n", i, i);
+	}
+	pl_fake_start(&fake, state);
+	snprintf(conf, sizeof conf,
+		 "physitrack = { enabled = true; module = \"physitrack\";\n"
+		 "  settings = { region = \"uk\"; base_url = \"http://127.0.0.1:%u/{region}\";\n"
+		 "    allow_insecure_http = true; }; };\n",
+		 fake.port);
+	pl_test_write(clinic, "integrations.d/physitrack.conf", 0644, conf);
+	roster(40, true);
+	pl_test_write(clinic, "keys.csv", 0600, keys);
+	path = pl_test_path(clinic, "keys.csv");
+	ck_assert_msg(run("link", "--backend-keys", path, "-j", "8") == 0, "%s", out);
+	long before = pl_fake_count(&fake, "connections");
+	ck_assert_int_eq(run("verify", "--all", "-j", "8"), 0);
+	expect_in(out, "40 practitioners: 40 linked");
+	long opened = pl_fake_count(&fake, "connections") - before;
+	ck_assert_int_ge(opened, 1);
+	ck_assert_int_le(opened, 8);
+	ck_assert_int_eq(pl_fake_count(&fake, "requests /uk/api/v2/exercises"), 80);
+	pl_fake_stop(&fake);
+	free(state);
+	free(keys);
+	free(path);
+}
+END_TEST
+
+START_TEST(progress_on_a_terminal_only)
+{
+	char screen[16384] = "";
+	int master, status;
+	pid_t pid;
+
+	clinic = pl_test_clinic("latency_ms = 5;", 1);
+	roster(30, false);
+	pid = forkpty(&master, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char **argv = argv_of(NULL, "link", "--all", "-j", "2", (char *)NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd p = { master, POLLIN, 0 };
+		size_t len = strlen(screen);
+		if (poll(&p, 1, 10000) <= 0 || len + 1 >= sizeof screen)
+			break;
+		ssize_t n = read(master, screen + len, sizeof screen - len - 1);
+		if (n <= 0)
+			break;
+		screen[len + (size_t)n] = '\0';
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(master);
+	expect_in(screen, "] 30/30  ");
+	expect_in(screen, "/s");
+	expect_in(screen, "30 practitioners: 30 linked");
+	/* Piped, or with -q: nothing but the summary. */
+	ck_assert_int_eq(run("verify", "--all"), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(run("-q", "verify", "--all"), 0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("bulk");
+	TCase *tc = tcase_create("bulk");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, failures_then_the_rest);
+	tcase_add_test(tc, interrupted_and_resumed);
+	tcase_add_test(tc, connections_are_reused);
+	tcase_add_test(tc, progress_on_a_terminal_only);
+	suite_add_tcase(s, tc);
+	return pl_test_main(s);
+}
