@@ -102,22 +102,6 @@ static bool pop(struct run *r, struct item *it)
 	return true;
 }
 
-/* The state of id's link after the run, for the outcome. */
-static const char *state_after(struct run *r, const char *id)
-{
-	pl_record *rec;
-	pl_err err;
-	const char *state = "unlinked";
-
-	if (pl_store_load(r->ctx, id, &rec, &err) != PRACTLINK_OK)
-		return "failed";
-	const pl_link *l = pl_record_link(rec, r->ctx->cfg->integ[r->ix].name, false);
-	if (l)
-		state = pl_state_name(l->state);
-	pl_record_free(rec);
-	return state;
-}
-
 static practlink_status one(struct run *r, pl_worker *w, struct item *it)
 {
 	practlink_assist *a = NULL;
@@ -146,7 +130,7 @@ static void *worker(void *arg)
 	while (w && pop(r, &it)) {
 		practlink_status st = one(r, w, &it);
 		practlink_outcome o = { it.id, it.line, st, st ? w->err.msg : "",
-					state_after(r, it.id) };
+					pl_state_name(w->state) };
 
 		wipe_key(&it);
 		pthread_mutex_lock(&r->done_lock);

@@ -115,6 +115,9 @@ practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, con
 		h->rng = (uint64_t)time(NULL);
 	h->rng |= 1;
 	curl_easy_setopt(h->easy, CURLOPT_SHARE, share->sh);
+	/* The shared cache keeps a connection per worker, not curl's default
+	 * five: a bulk run must not close and reopen them. */
+	curl_easy_setopt(h->easy, CURLOPT_MAXCONNECTS, 256L);
 	*out = h;
 	return PRACTLINK_OK;
 }

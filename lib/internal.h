@@ -31,6 +31,14 @@ typedef struct pl_err {
 	char msg[1024];
 } pl_err;
 
+/* A link's state, as stored and as status shows it. */
+typedef enum pl_state {
+	PL_UNLINKED,
+	PL_PENDING, /* started, waiting for the operator */
+	PL_LINKED,
+	PL_FAILED,
+} pl_state;
+
 /* Records status and message in err (which may be NULL); returns status. */
 practlink_status pl_err_set(pl_err *err, practlink_status status, const char *fmt, ...)
 	PL_PRINTF(3, 4);
@@ -180,6 +188,7 @@ typedef struct pl_worker {
 	pl_instance **inst; /* one per integration, opened on first use */
 	size_t n_inst;
 	pl_err err;
+	pl_state state; /* the link's state when the last job ended */
 } pl_worker;
 
 struct pl_key_index;
@@ -200,6 +209,7 @@ struct practlink_ctx {
 	struct pl_http_share *http_share;
 	pthread_mutex_t lock; /* guards what workers make on first use */
 	volatile sig_atomic_t bulk_stop;
+	char audit_user[64]; /* who runs this, looked up once */
 };
 
 /* The module of integration i, loading it on first use; NULL when it cannot
@@ -233,12 +243,6 @@ practlink_status pl_store_files_open(const char *path, const practlink_store_ops
 bool pl_id_valid(const char *id);
 
 /* record.c ----------------------------------------------------------------- */
-typedef enum pl_state {
-	PL_UNLINKED,
-	PL_PENDING, /* started, waiting for the operator */
-	PL_LINKED,
-	PL_FAILED,
-} pl_state;
 
 typedef struct pl_link {
 	char *integration;

@@ -250,8 +250,16 @@ static practlink_status job_begin(struct job *j, pl_worker *w, size_t ix, const 
 /* Ends a job: records a failure, audits, unlocks, frees. Returns st. */
 static practlink_status job_end(struct job *j, const char *id, practlink_status st)
 {
+	const pl_link *l;
+
 	if (st != PRACTLINK_OK)
 		record_failure(j, st);
+	if (j->link)
+		j->w->state = j->link->state;
+	else if (j->rec && (l = pl_record_link(j->rec, j->ig->name, false)))
+		j->w->state = l->state;
+	else
+		j->w->state = PL_UNLINKED;
 	if (!j->dry_run)
 		pl_audit(j->ctx, j->action, id, j->ig->name, st);
 	pl_record_free(j->rec);

@@ -90,21 +90,36 @@ void pl_store_unlock(practlink_ctx *ctx, void *token)
 		ctx->store->unlock(ctx->store_data, token);
 }
 
+/* Who runs this, for the audit: the user name, looked up once. */
+static const char *audit_user(practlink_ctx *ctx)
+{
+	struct passwd pw, *who = NULL;
+	char buf[1024];
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->audit_user[0]) {
+		getpwuid_r(getuid(), &pw, buf, sizeof buf, &who);
+		if (who)
+			snprintf(ctx->audit_user, sizeof ctx->audit_user, "%s", who->pw_name);
+		else
+			snprintf(ctx->audit_user, sizeof ctx->audit_user, "%u", (unsigned)getuid());
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ctx->audit_user;
+}
+
 void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
 	      practlink_status status)
 {
-	struct passwd pw, *who = NULL;
-	char time[32], pwbuf[1024], uid[24], *line;
+	char time[32], *line;
 	cJSON *o;
 
 	if (!ctx->store || !ctx->store->audit)
 		return;
 	pl_time_format(pl_now(), time);
-	snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
-	getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &who);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "time", time);
-	cJSON_AddStringToObject(o, "user", who ? who->pw_name : uid);
+	cJSON_AddStringToObject(o, "user", audit_user(ctx));
 	cJSON_AddStringToObject(o, "action", action);
 	cJSON_AddStringToObject(o, "id", id);
 	if (integration)

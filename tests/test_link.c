@@ -42,7 +42,8 @@ static void set_mock(const char *settings)
 		asprintf(
 			&text,
 			"mock = { enabled = true; module = \"mock\"; create_missing_users = true;\n"
-			"  settings = { state_dir = \"../mock-state\"; %s }; };\n",
+			"  settings = { state_dir = \"../mock-state\"; record_calls = true; %s }; "
+			"};\n",
 			settings) > 0);
 	pl_test_write(clinic, "integrations.d/mock.conf", 0644, text);
 	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);

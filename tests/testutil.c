@@ -245,14 +245,16 @@ char *pl_test_clinic(const char *mock_settings, int enabled)
 		      "pms_name = \"juvonno\";\n"
 		      "integrations_dir = \"integrations.d\";\n"
 		      "store = { type = \"files\"; path = \"store\"; };\n");
-	ck_assert(asprintf(&text,
-			   "mock = {\n"
-			   "  enabled = %s;\n"
-			   "  module = \"mock\";\n"
-			   "  create_missing_users = true;\n"
-			   "  settings = { state_dir = \"../mock-state\"; %s };\n"
-			   "};\n",
-			   enabled ? "true" : "false", mock_settings ? mock_settings : "") > 0);
+	ck_assert(
+		asprintf(
+			&text,
+			"mock = {\n"
+			"  enabled = %s;\n"
+			"  module = \"mock\";\n"
+			"  create_missing_users = true;\n"
+			"  settings = { state_dir = \"../mock-state\"; record_calls = true; %s };\n"
+			"};\n",
+			enabled ? "true" : "false", mock_settings ? mock_settings : "") > 0);
 	pl_test_write(dir, "integrations.d/mock.conf", 0644, text);
 	free(text);
 	return dir;

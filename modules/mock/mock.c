@@ -2,21 +2,25 @@
  * mock.c - mock.so, practlink's test double: a platform whose every step
  * has an API, with no network.
  *
- * It plays a remote platform: its users live in state_dir, one small file
- * each, so that they persist across processes and every operation costs
- * O(1). A user's id and keys are derived from its email and the keys it is
- * given, so runs are deterministic. Writes are atomic (rename) but not
- * fsynced: durability is the store's job, not the platform's. Read-modify-
- * write runs under a flock on state_dir/lock, so workers and processes can
- * share one state_dir. Every successful call is appended to
- * state_dir/calls.log ("create_user ID USER"), for tests to count.
+ * It plays a remote platform: its users live in state_dir/users.db, one
+ * fixed slot each at the hash of their email, so that they persist across
+ * processes and every operation costs O(1). A user's id and keys are
+ * derived from its email and the keys it is given, so runs are
+ * deterministic. A slot is read and written whole under a byte-range lock
+ * of its own, so workers and processes share one state_dir safely; nothing
+ * is renamed or fsynced: durability is the store's job, not the platform's
+ * (and the benchmark measures the store). With record_calls, every
+ * successful call is appended to state_dir/calls.log ("create_user ID
+ * USER"), for tests to count.
  *
  * Settings: state_dir, latency_ms, fail_step, fail_status, fail_rate, seed,
+ * record_calls,
  * and empty_key: exchange answers an empty key, as a platform does that
  * did not take the PMS key (the seed's "the API key did not appear").
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,8 +39,9 @@
 struct mock {
 	const practlink_services *svc;
 	char *state_dir;
-	int dirfd;  /* state_dir */
-	int lockfd; /* state_dir/lock */
+	int dbfd;    /* state_dir/users.db */
+	int callsfd; /* state_dir/calls.log, with record_calls */
+	int record_calls;
 	long long latency_ms;
 	const char *fail_step;
 	practlink_status fail_status;
@@ -45,8 +51,11 @@ struct mock {
 	int empty_key;
 };
 
-/* A user on the mock platform, as stored in users/ID. */
+/* A user on the mock platform: one slot of state_dir/users.db. */
+#define SLOT_SIZE 1024
+#define SLOTS (1u << 18)
 struct user {
+	char used;
 	char id[PRACTLINK_USER_ID_MAX];
 	char email[256];
 	char pms_name[64];
@@ -98,135 +107,103 @@ static practlink_status inject(struct mock *m, const char *step)
 	return PRACTLINK_OK;
 }
 
-static void user_id_for(const char *email, char id[PRACTLINK_USER_ID_MAX])
+/* A user's slot: at the hash of its email, or the next free one after. */
+static uint64_t email_hash(const char *email)
 {
 	char lower[256];
 	size_t i;
 
 	for (i = 0; email[i] && i < sizeof lower - 1; i++)
-		lower[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
+		lower[i] = (char)tolower((unsigned char)email[i]);
 	lower[i] = '\0';
-	snprintf(id, PRACTLINK_USER_ID_MAX, "u%016" PRIx64, fnv1a(14695981039346656037u, lower));
+	return fnv1a(14695981039346656037u, lower);
 }
 
-static void field(char *dst, size_t size, const char *line, const char *key)
+static void slot_lock(struct mock *m, size_t slot, short type)
 {
-	size_t klen = strlen(key);
+	struct flock fl = { .l_type = type,
+			    .l_whence = SEEK_SET,
+			    .l_start = (off_t)(slot * SLOT_SIZE),
+			    .l_len = SLOT_SIZE };
 
-	if (strncmp(line, key, klen) == 0 && line[klen] == '=')
-		snprintf(dst, size, "%s", line + klen + 1);
+	while (fcntl(m->dbfd, F_OFD_SETLKW, &fl) < 0 && errno == EINTR)
+		;
 }
 
-/* Reads users/ID into u: OK, NO_USER, or PROTOCOL for an unreadable file. */
-static practlink_status user_read(struct mock *m, const char *id, struct user *u)
+static void slot_unlock(struct mock *m, size_t slot)
 {
-	char path[PRACTLINK_USER_ID_MAX + 8], buf[1024];
-	FILE *f;
+	slot_lock(m, slot, F_UNLCK);
+}
 
-	memset(u, 0, sizeof *u);
-	snprintf(path, sizeof path, "users/%s", id);
-	int fd = openat(m->dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return PRACTLINK_NO_USER;
-		m->svc->error(m->svc, "mock: %s/%s: %s", m->state_dir, path, strerror(errno));
+static practlink_status slot_io(struct mock *m, size_t slot, struct user *u, bool write)
+{
+	off_t at = (off_t)(slot * SLOT_SIZE);
+	ssize_t n = write ? pwrite(m->dbfd, u, sizeof *u, at) : pread(m->dbfd, u, sizeof *u, at);
+
+	if (n < 0) {
+		m->svc->error(m->svc, "mock: %s/users.db: %s", m->state_dir, strerror(errno));
 		return PRACTLINK_PROTOCOL;
 	}
-	if (!(f = fdopen(fd, "r"))) {
-		close(fd);
-		return PRACTLINK_INTERNAL;
-	}
-	snprintf(u->id, sizeof u->id, "%s", id);
-	while (fgets(buf, sizeof buf, f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		field(u->email, sizeof u->email, buf, "email");
-		field(u->pms_name, sizeof u->pms_name, buf, "pms_name");
-		field(u->pms_key, sizeof u->pms_key, buf, "pms_key");
-		field(u->backend_key, sizeof u->backend_key, buf, "backend_key");
-	}
-	fclose(f);
+	if (!write && (size_t)n < sizeof *u)
+		memset((char *)u + n, 0, sizeof *u - (size_t)n);
+	u->id[sizeof u->id - 1] = u->email[sizeof u->email - 1] = '\0';
+	u->pms_name[sizeof u->pms_name - 1] = u->pms_key[sizeof u->pms_key - 1] = '\0';
+	u->backend_key[sizeof u->backend_key - 1] = '\0';
 	return PRACTLINK_OK;
 }
 
-/* Writes u atomically: a new file renamed over users/ID, or, with
- * exclusive, linked there only if no user of that id exists. */
-static practlink_status user_write(struct mock *m, const struct user *u, bool exclusive)
+/*
+ * Finds p's user (by user id when known, else by email) and returns its
+ * slot locked, in *u; or, when there is none, the free slot where it
+ * would go, locked, with *found false. O(1): the slot is the hash's.
+ */
+static practlink_status locate(struct mock *m, const practlink_person *p, size_t *slot,
+			       struct user *u, bool *found)
 {
-	char tmp[64], path[PRACTLINK_USER_ID_MAX + 8], text[1024];
-	int fd, len, rc;
+	uint64_t h;
 
-	len = snprintf(text, sizeof text, "email=%s\npms_name=%s\npms_key=%s\nbackend_key=%s\n",
-		       u->email, u->pms_name, u->pms_key, u->backend_key);
-	snprintf(tmp, sizeof tmp, "users/.tmp.%ld.%p", (long)getpid(), (void *)m);
-	snprintf(path, sizeof path, "users/%s", u->id);
-	fd = openat(m->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, (size_t)len) != len) {
-		m->svc->error(m->svc, "mock: %s/%s: %s", m->state_dir, tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlinkat(m->dirfd, tmp, 0);
-		return PRACTLINK_PROTOCOL;
-	}
-	close(fd);
-	if (exclusive) {
-		rc = linkat(m->dirfd, tmp, m->dirfd, path, 0);
-		unlinkat(m->dirfd, tmp, 0);
+	if (p->user_id) {
+		if (sscanf(p->user_id, "u%16" SCNx64, &h) != 1) {
+			m->svc->error(m->svc, "mock: no user %s", p->user_id);
+			return PRACTLINK_NO_USER;
+		}
+	} else if (p->email && *p->email && !strchr(p->email, '\n')) {
+		h = email_hash(p->email);
 	} else {
-		rc = renameat(m->dirfd, tmp, m->dirfd, path);
+		m->svc->error(m->svc,
+			      "mock: practitioner %s has no email; users are found by email",
+			      p->id);
+		return PRACTLINK_NO_USER;
 	}
-	if (rc < 0) {
-		if (exclusive && errno == EEXIST) {
-			m->svc->error(m->svc, "mock: a user with email %s already exists",
-				      u->email);
+	for (size_t i = 0; i < SLOTS; i++) {
+		*slot = (size_t)((h + i) % SLOTS);
+		slot_lock(m, *slot, F_WRLCK);
+		if (slot_io(m, *slot, u, false) != PRACTLINK_OK) {
+			slot_unlock(m, *slot);
 			return PRACTLINK_PROTOCOL;
 		}
-		m->svc->error(m->svc, "mock: %s/%s: %s", m->state_dir, path, strerror(errno));
-		unlinkat(m->dirfd, tmp, 0);
-		return PRACTLINK_PROTOCOL;
+		*found = u->used && (p->user_id ? strcmp(u->id, p->user_id) == 0
+						: strcasecmp(u->email, p->email) == 0);
+		if (*found || !u->used)
+			return PRACTLINK_OK;
+		slot_unlock(m, *slot);
 	}
-	return PRACTLINK_OK;
+	m->svc->error(m->svc, "mock: the platform is full");
+	return PRACTLINK_PROTOCOL;
 }
 
 static void record_call(struct mock *m, const char *op, const practlink_person *p,
 			const char *detail)
 {
 	char line[512];
-	int fd = openat(m->dirfd, "calls.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	int len = snprintf(line, sizeof line, "%s %s %s\n", op, p->id, detail);
+	int len;
 
+	if (!m->record_calls)
+		return;
+	len = snprintf(line, sizeof line, "%s %s %s\n", op, p->id, detail);
 	/* One O_APPEND write per line keeps lines whole across processes. */
-	if (fd >= 0 && len > 0 && write(fd, line, (size_t)len) != len)
+	if (len > 0 && write(m->callsfd, line, (size_t)len) != len)
 		m->svc->log(m->svc, PRACTLINK_LOG_WARNING, "mock: calls.log: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-static void lock(struct mock *m)
-{
-	while (flock(m->lockfd, LOCK_EX) < 0 && errno == EINTR)
-		;
-}
-
-static void unlock(struct mock *m)
-{
-	flock(m->lockfd, LOCK_UN);
-}
-
-/* The user p names: by user id when known, else by email. */
-static practlink_status user_of(struct mock *m, const practlink_person *p, struct user *u)
-{
-	char id[PRACTLINK_USER_ID_MAX];
-
-	if (p->user_id)
-		return user_read(m, p->user_id, u);
-	if (!p->email || !*p->email) {
-		m->svc->error(m->svc,
-			      "mock: practitioner %s has no email; users are found by email",
-			      p->id);
-		return PRACTLINK_NO_USER;
-	}
-	user_id_for(p->email, id);
-	return user_read(m, id, u);
 }
 
 static practlink_status mock_find_user(void *h, const practlink_person *p,
@@ -234,35 +211,46 @@ static practlink_status mock_find_user(void *h, const practlink_person *p,
 {
 	struct mock *m = h;
 	struct user u;
+	size_t slot;
+	bool found;
 	practlink_status st;
 
-	if ((st = inject(m, "find_user")) != PRACTLINK_OK)
+	if ((st = inject(m, "find_user")) || (st = locate(m, p, &slot, &u, &found)))
 		return st;
-	st = user_of(m, p, &u);
-	if (st == PRACTLINK_OK)
-		snprintf(user_id, PRACTLINK_USER_ID_MAX, "%s", u.id);
-	else if (st == PRACTLINK_NO_USER)
+	slot_unlock(m, slot);
+	if (!found) {
 		m->svc->error(m->svc, "mock: no user with email %s", p->email ? p->email : "");
-	return st;
+		return PRACTLINK_NO_USER;
+	}
+	snprintf(user_id, PRACTLINK_USER_ID_MAX, "%s", u.id);
+	return PRACTLINK_OK;
 }
 
 static practlink_status mock_create_user(void *h, const practlink_person *p,
 					 char user_id[PRACTLINK_USER_ID_MAX])
 {
 	struct mock *m = h;
+	practlink_person by_email = *p;
 	struct user u;
+	size_t slot;
+	bool found;
 	practlink_status st;
 
-	if ((st = inject(m, "create_user")) != PRACTLINK_OK)
+	by_email.user_id = NULL;
+	if ((st = inject(m, "create_user")) || (st = locate(m, &by_email, &slot, &u, &found)))
 		return st;
-	memset(&u, 0, sizeof u);
-	if (!p->email || !*p->email || strchr(p->email, '\n')) {
-		m->svc->error(m->svc, "mock: practitioner %s needs an email to be created", p->id);
+	if (found) {
+		slot_unlock(m, slot);
+		/* The platform's emails are unique. */
+		m->svc->error(m->svc, "mock: a user with email %s already exists", p->email);
 		return PRACTLINK_PROTOCOL;
 	}
-	user_id_for(p->email, u.id);
+	memset(&u, 0, sizeof u);
+	u.used = 1;
+	snprintf(u.id, sizeof u.id, "u%016" PRIx64, email_hash(p->email));
 	snprintf(u.email, sizeof u.email, "%s", p->email);
-	st = user_write(m, &u, true);
+	st = slot_io(m, slot, &u, true);
+	slot_unlock(m, slot);
 	if (st == PRACTLINK_OK) {
 		snprintf(user_id, PRACTLINK_USER_ID_MAX, "%s", u.id);
 		record_call(m, "create_user", p, u.id);
@@ -270,26 +258,31 @@ static practlink_status mock_create_user(void *h, const practlink_person *p,
 	return st;
 }
 
-/* Read-modify-write of p's user under the lock; change may fail it. */
+/* Read-modify-write of p's user under its slot's lock. */
 static practlink_status update(struct mock *m, const practlink_person *p, const char *op,
 			       practlink_status (*change)(struct mock *, struct user *,
 							  const void *),
 			       const void *arg)
 {
 	struct user u;
+	size_t slot;
+	bool found;
 	practlink_status st;
 
-	lock(m);
-	st = user_of(m, p, &u);
-	if (st == PRACTLINK_NO_USER)
+	if ((st = locate(m, p, &slot, &u, &found)))
+		return st;
+	if (!found) {
 		m->svc->error(m->svc, "mock: practitioner %s has no user", p->id);
+		st = PRACTLINK_NO_USER;
+	}
 	if (st == PRACTLINK_OK)
 		st = change(m, &u, arg);
 	if (st == PRACTLINK_OK)
-		st = user_write(m, &u, false);
-	unlock(m);
+		st = slot_io(m, slot, &u, true);
+	slot_unlock(m, slot);
 	if (st == PRACTLINK_OK)
 		record_call(m, op, p, u.id);
+	explicit_bzero(&u, sizeof u);
 	return st;
 }
 
@@ -387,18 +380,17 @@ static practlink_status mock_verify(void *h, const practlink_person *p,
 {
 	struct mock *m = h;
 	struct user u;
+	size_t slot;
+	bool found;
 	practlink_status st;
 
-	if ((st = inject(m, "verify")) != PRACTLINK_OK)
-		return st;
-	st = user_of(m, p, &u);
-	if (st == PRACTLINK_NO_USER) {
+	if ((st = inject(m, "verify")) || (st = locate(m, p, &slot, &u, &found)))
+		return st == PRACTLINK_NO_USER ? PRACTLINK_AUTH : st;
+	slot_unlock(m, slot);
+	if (!found) {
 		m->svc->error(m->svc, "mock: Practitioner was not found");
-		return PRACTLINK_AUTH;
-	}
-	if (st != PRACTLINK_OK)
-		return st;
-	if (strcmp(u.pms_name, m->svc->pms_name) != 0) {
+		st = PRACTLINK_AUTH;
+	} else if (strcmp(u.pms_name, m->svc->pms_name) != 0) {
 		m->svc->error(m->svc, "mock: user %s is not integrated with %s", u.id,
 			      m->svc->pms_name);
 		st = PRACTLINK_AUTH;
@@ -407,7 +399,7 @@ static practlink_status mock_verify(void *h, const practlink_person *p,
 		m->svc->error(m->svc, "mock: the keys do not match user %s", u.id);
 		st = PRACTLINK_AUTH;
 	}
-	memset(&u, 0, sizeof u);
+	explicit_bzero(&u, sizeof u);
 	return st;
 }
 
@@ -415,15 +407,6 @@ static int mock_manual_step(void *h, practlink_step step, const practlink_person
 			    size_t size)
 {
 	return -1; /* every step has an operation */
-}
-
-static practlink_status make_dir(struct mock *m, const char *path)
-{
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		m->svc->error(m->svc, "mock: cannot create %s: %s", path, strerror(errno));
-		return PRACTLINK_CONFIG;
-	}
-	return PRACTLINK_OK;
 }
 
 static practlink_status read_settings(struct mock *m)
@@ -440,7 +423,8 @@ static practlink_status read_settings(struct mock *m)
 	    (st = svc->setting_string(svc, "fail_status", status, &status)) ||
 	    (st = svc->setting_double(svc, "fail_rate", 0.0, &m->fail_rate)) ||
 	    (st = svc->setting_int(svc, "seed", 1, &seed)) ||
-	    (st = svc->setting_bool(svc, "empty_key", 0, &m->empty_key)))
+	    (st = svc->setting_bool(svc, "empty_key", 0, &m->empty_key)) ||
+	    (st = svc->setting_bool(svc, "record_calls", 0, &m->record_calls)))
 		return st;
 	for (i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
 		if (strcmp(status_names[i], status) == 0)
@@ -468,12 +452,28 @@ static void mock_close(void *h)
 
 	if (!m)
 		return;
-	if (m->lockfd >= 0)
-		close(m->lockfd);
-	if (m->dirfd >= 0)
-		close(m->dirfd);
+	if (m->dbfd >= 0)
+		close(m->dbfd);
+	if (m->callsfd >= 0)
+		close(m->callsfd);
 	m->svc->free(m->state_dir);
 	free(m);
+}
+
+/* Opens state_dir/name, making the folder if need be. */
+static int open_state(struct mock *m, const char *name, int flags)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", m->state_dir, name);
+	fd = open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* The first instance makes the folder; others may race it there. */
+	if (fd < 0 && errno == ENOENT && (mkdir(m->state_dir, 0700) == 0 || errno == EEXIST))
+		fd = open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		m->svc->error(m->svc, "mock: %s: %s", path, strerror(errno));
+	return fd;
 }
 
 static practlink_status mock_open(const practlink_services *svc, void **out)
@@ -485,19 +485,17 @@ static practlink_status mock_open(const practlink_services *svc, void **out)
 	if (!m)
 		return PRACTLINK_INTERNAL;
 	m->svc = svc;
-	m->dirfd = m->lockfd = -1;
+	m->dbfd = m->callsfd = -1;
 	st = read_settings(m);
 	if (st == PRACTLINK_OK)
 		st = inject(m, "open");
-	if (st == PRACTLINK_OK && (st = make_dir(m, m->state_dir)) == PRACTLINK_OK) {
-		m->dirfd = open(m->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (m->dirfd < 0 || (mkdirat(m->dirfd, "users", 0700) < 0 && errno != EEXIST) ||
-		    (m->lockfd = openat(m->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600)) <
-			    0) {
-			svc->error(svc, "mock: %s: %s", m->state_dir, strerror(errno));
-			st = PRACTLINK_CONFIG;
-		}
-	}
+	/* Each instance has descriptors of its own: its slot locks then
+	 * exclude the other workers' and processes' alike. */
+	if (st == PRACTLINK_OK &&
+	    ((m->dbfd = open_state(m, "users.db", O_RDWR)) < 0 ||
+	     (m->record_calls &&
+	      (m->callsfd = open_state(m, "calls.log", O_WRONLY | O_APPEND)) < 0)))
+		st = PRACTLINK_CONFIG;
 	if (st != PRACTLINK_OK) {
 		mock_close(m);
 		return st;
