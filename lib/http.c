@@ -9,8 +9,9 @@
  * idempotent requests are retried on connection errors and on 408, 429,
  * 502, 503 and 504, after an exponential backoff with full jitter, or
  * after the Retry-After the platform asked for when that fits in what is
- * left of the timeout. Connections, DNS and TLS sessions are shared by
- * every worker of a context; each worker has an easy handle of its own.
+ * left of the timeout. DNS and TLS sessions are shared by every worker of
+ * a context; each worker has an easy handle of its own, which keeps its
+ * connection open from one request to the next.
  * Header values are never logged, and copies of keys are wiped after use.
  */
 #include "internal.h"
@@ -83,7 +84,9 @@ practlink_status pl_http_share_new(pl_http_share **out, pl_err *err)
 	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
 	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	/* Connections stay with each worker's handle, which reuses its own
+	 * for the whole run: sharing the pool too would only add a lock that
+	 * every request of every worker contends for. */
 	*out = s;
 	return PRACTLINK_OK;
 }
@@ -115,9 +118,6 @@ practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, con
 		h->rng = (uint64_t)time(NULL);
 	h->rng |= 1;
 	curl_easy_setopt(h->easy, CURLOPT_SHARE, share->sh);
-	/* The shared cache keeps a connection per worker, not curl's default
-	 * five: a bulk run must not close and reopen them. */
-	curl_easy_setopt(h->easy, CURLOPT_MAXCONNECTS, 256L);
 	*out = h;
 	return PRACTLINK_OK;
 }

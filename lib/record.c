@@ -202,7 +202,10 @@ static void read_link(struct reader *r, const cJSON *obj, pl_link *l)
 	l->backend_key = secret_field(r, obj, "backend_key", false);
 	l->pending_pms_key = secret_field(r, obj, "pending_pms_key", false);
 	l->linked_at = time_field(r, obj, "linked_at");
-	l->verified_at = time_field(r, obj, "verified_at");
+	/* Patched in place by a verify: one that does not read is unknown. */
+	l->verified_at = time_parse(field(r, obj, "verified_at", false));
+	if (l->verified_at < 0)
+		l->verified_at = 0;
 	l->updated_at = time_field(r, obj, "updated_at");
 	if (error && !cJSON_IsNull(error)) {
 		const char *status = field(r, error, "status", true);
