@@ -48,7 +48,9 @@ test "$words" = link || fail "completion of 'li' gave '$words'"
 # A host built against the installed library, with pkg-config.
 export PKG_CONFIG_PATH="$d$libdir/pkgconfig"
 pc="pkg-config --define-variable=prefix=$d$prefix"
-cc -Wall -o "$root/host" "$PL_SRCDIR/examples/host.c" $($pc --cflags --libs practlink)
+# (In the sanitizer build, the host is built as the library was.)
+cc -Wall ${PL_SANITIZER_FLAGS:-} -o "$root/host" "$PL_SRCDIR/examples/host.c" \
+	$($pc --cflags --libs practlink)
 export LD_LIBRARY_PATH="$d$libdir"
 export PRACTLINK_MODULE_DIR="$d$moduledir"
 clinic="$root/clinic"
