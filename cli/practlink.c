@@ -9,6 +9,8 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,6 +143,18 @@ const char *cli_time(long long t, char buf[32])
 	return buf;
 }
 
+/* Keys pass through this process: no core dump may carry them out, and
+ * no other process of the same user may read its memory. */
+static void keep_keys_in(void)
+{
+	struct rlimit none = { 0, 0 };
+
+#ifndef __SANITIZE_ADDRESS__ /* LeakSanitizer must be able to ptrace us */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	setrlimit(RLIMIT_CORE, &none);
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -174,6 +188,8 @@ int main(int argc, char **argv)
 	practlink_ctx *ctx = NULL;
 	practlink_status st;
 	int c, rc;
+
+	keep_keys_in();
 
 	while ((c = getopt_long(argc, argv, "+qvhV", longopts, NULL)) != -1) {
 		switch (c) {

@@ -30,6 +30,14 @@ long cli_read_key_file(const char *path, char *buf, size_t size)
 		close(fd);
 		return -1;
 	}
+	if (!std_in && st.st_uid != 0 && st.st_uid != getuid()) {
+		fprintf(stderr,
+			"practlink: %s: owned by uid %u, neither root nor you (uid %u); a key "
+			"file must not be trusted from anyone else\n",
+			path, (unsigned)st.st_uid, (unsigned)getuid());
+		close(fd);
+		return -1;
+	}
 	for (;;) {
 		ssize_t n = read(fd, buf + len, size - 1 - len);
 		if (n < 0 && errno == EINTR)

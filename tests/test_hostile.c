@@ -1,0 +1,284 @@
+/* test_hostile.c - a hostile world: SIGKILL at random moments, disks that
+ * fail each write in turn, loose permissions and foreign owners, and keys
+ * looked for where they must not be. */
+#include "internal.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CANARY "CanaryHostile0123456789abcdefXYZ"
+
+static char *clinic, *out, *err;
+
+#define run(...) pl_test_practlink(clinic, NULL, NULL, &out, &err, __VA_ARGS__, (char *)NULL)
+#define expect_in pl_test_expect_in
+#define expect_not_in pl_test_expect_not_in
+
+static void teardown(void)
+{
+	pl_test_rmrf(clinic);
+	free(clinic);
+	free(out);
+	free(err);
+	clinic = out = err = NULL;
+}
+
+static void add(const char *id)
+{
+	char email[64];
+
+	snprintf(email, sizeof email, "%s@clinic.example", id);
+	ck_assert_int_eq(run("practitioner", "add", id, "--first-name", "Ada", "--last-name",
+			     "Lovelace", "--email", email),
+			 0);
+}
+
+static char *record_text(const char *id)
+{
+	char rel[96];
+
+	snprintf(rel, sizeof rel, "store/practitioners/%s.json", id);
+	char *path = pl_test_path(clinic, rel), *text = pl_test_read(path);
+	free(path);
+	return text;
+}
+
+/* Every record parses; returns how many are linked on mock. */
+static int linked(int n)
+{
+	char *path = pl_test_path(clinic, "practlink.conf");
+	practlink_ctx *ctx;
+	int count = 0;
+
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
+	for (int i = 0; i < n; i++) {
+		char id[16];
+		pl_record *rec;
+		pl_err e;
+		snprintf(id, sizeof id, "k%03d", i);
+		ck_assert_msg(pl_store_load(ctx, id, &rec, &e) == PRACTLINK_OK, "%s", e.msg);
+		const pl_link *l = pl_record_link(rec, "mock", false);
+		count += l && l->state == PL_LINKED;
+		pl_record_free(rec);
+	}
+	practlink_free(ctx);
+	free(path);
+	return count;
+}
+
+static char **argv_of(const char *first, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, first);
+	argv = pl_test_practlink_argv(clinic, NULL, ap);
+	va_end(ap);
+	return argv;
+}
+
+/* Starts practlink with words, its output thrown away; returns its pid. */
+static pid_t spawn(char **argv)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+START_TEST(killed_at_random_moments)
+{
+	char *roster, *path;
+	size_t len = 0, cap = 200 * 64;
+	int kills = 0, status;
+
+	clinic = pl_test_clinic("latency_ms = 1;", 1);
+	roster = malloc(cap);
+	len = (size_t)snprintf(roster, cap, "id,first_name,last_name,email\n");
+	for (int i = 0; i < 200; i++)
+		len += (size_t)snprintf(roster + len, cap - len,
+					"k%03d,Ada,Lovelace,k%03d@c.example\n", i, i);
+	pl_test_write(clinic, "roster.csv", 0644, roster);
+	path = pl_test_path(clinic, "roster.csv");
+	ck_assert_int_eq(run("practitioner", "import", path), 0);
+	srand(20261128);
+	for (int i = 0; i < 60; i++) {
+		struct timespec ts = { 0, (2 + rand() % 40) * 1000000L };
+		pid_t pid = spawn(argv_of(NULL, "link", "--all", "-j", "4", (char *)NULL));
+		nanosleep(&ts, NULL);
+		kills += kill(pid, SIGKILL) == 0;
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		linked(200); /* every record still parses */
+	}
+	ck_assert_int_ge(kills, 50);
+	ck_assert_int_eq(run("link", "--all"), 0);
+	ck_assert_int_eq(linked(200), 200);
+	for (int i = 0; i < 200; i++) {
+		char prefix[32];
+		snprintf(prefix, sizeof prefix, "create_user k%03d ", i);
+		ck_assert_int_eq(pl_test_count_lines(clinic, "mock-state/calls.log", prefix), 1);
+	}
+	free(roster);
+	free(path);
+}
+END_TEST
+
+/* Each of the store's writes fails in turn: STORE, the path named, the
+ * old record intact, and never a success. */
+START_TEST(a_failing_disk)
+{
+	static const struct {
+		const char *call;
+		const char *says;
+	} cases[] = {
+		{ "open", "cannot create" },
+		{ "write", "cannot write: No space left on device" },
+		{ "fsync", "cannot flush to disk" },
+		{ "rename", "cannot replace" },
+	};
+	char *shim = pl_test_path(pl_test_env("PL_TEST_MODULE_DIR"), "failwrite.so");
+
+	clinic = pl_test_clinic(NULL, 1);
+	add("p1");
+	char *before = record_text("p1");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("LD_PRELOAD", shim, 1);
+		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+		setenv("PL_FAIL", cases[i].call, 1);
+		setenv("PL_FAIL_MATCH", "/store/practitioners", 1);
+		int rc = run("link", "p1");
+		unsetenv("LD_PRELOAD");
+		unsetenv("PL_FAIL");
+		ck_assert_msg(rc == 74, "%s: exit %d: %s", cases[i].call, rc, err);
+		expect_in(err, "/store/practitioners/");
+		expect_in(err, cases[i].says);
+		expect_in(err, "hint: check the store folder");
+		char *after = record_text("p1");
+		ck_assert_str_eq(after, before);
+		free(after);
+	}
+	/* The disk healed: the link completes. */
+	ck_assert_int_eq(run("link", "p1"), 0);
+	free(before);
+	free(shim);
+}
+END_TEST
+
+START_TEST(loose_permissions_and_foreign_owners)
+{
+	char *store, *rec, *key;
+
+	clinic = pl_test_clinic(NULL, 1);
+	add("p1");
+	store = pl_test_path(clinic, "store");
+	ck_assert_int_eq(chmod(store, 0755), 0);
+	ck_assert_int_eq(run("status"), 77);
+	expect_in(err, "store: open to others (mode 0755)");
+	ck_assert_int_eq(chmod(store, 0700), 0);
+
+	rec = pl_test_path(clinic, "store/practitioners/p1.json");
+	ck_assert_int_eq(chmod(rec, 0640), 0);
+	ck_assert_int_eq(run("link", "p1"), 77);
+	expect_in(err, "p1.json: readable or writable by others (mode 0640)");
+	ck_assert_int_eq(chmod(rec, 0600), 0);
+
+	pl_test_write(clinic, "key", 0600, CANARY "\n");
+	key = pl_test_path(clinic, "key");
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(rec, 4242, 4242), 0);
+		ck_assert_int_eq(run("link", "p1"), 77);
+		expect_in(err, "p1.json: owned by uid 4242");
+		ck_assert_int_eq(chown(rec, 0, 0), 0);
+
+		ck_assert_int_eq(chown(store, 4242, 4242), 0);
+		ck_assert_int_eq(run("status"), 77);
+		expect_in(err, "store: owned by uid 4242");
+		ck_assert_int_eq(chown(store, 0, 0), 0);
+
+		ck_assert_int_eq(chown(key, 4242, 4242), 0);
+		ck_assert_int_eq(run("practitioner", "add", "p2", "--first-name", "A",
+				     "--last-name", "B", "--email", "a@b.c", "--pms-key-file", key),
+				 64);
+		expect_in(err, "key: owned by uid 4242");
+	}
+	ck_assert_int_eq(run("link", "p1"), 0);
+	free(store);
+	free(rec);
+	free(key);
+}
+END_TEST
+
+START_TEST(no_key_in_proc_or_store_fields)
+{
+	char *key, proc[64], *text, *rec;
+	pid_t pid;
+	int status;
+
+	clinic = pl_test_clinic("latency_ms = 150;", 1);
+	pl_test_write(clinic, "key", 0600, CANARY "\n");
+	key = pl_test_path(clinic, "key");
+	ck_assert_int_eq(run("practitioner", "add", "p1", "--first-name", "Ada", "--last-name",
+			     "Lovelace", "--email", "ada@c.example", "--pms-key-file", key),
+			 0);
+	pid = spawn(argv_of(NULL, "-v", "link", "p1", (char *)NULL));
+	struct timespec ts = { 0, 400000000L };
+	nanosleep(&ts, NULL);
+	const char *files[] = { "cmdline", "environ" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(proc, sizeof proc, "/proc/%d/%s", (int)pid, files[i]);
+		text = pl_test_read(proc);
+		ck_assert_ptr_nonnull(text);
+		expect_not_in(text, CANARY);
+		free(text);
+	}
+	/* No core dump can carry a key away. */
+	snprintf(proc, sizeof proc, "/proc/%d/limits", (int)pid);
+	text = pl_test_read(proc);
+	expect_in(text, "Max core file size        0                    0");
+	free(text);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* The record's other fields hold no key. */
+	rec = record_text("p1");
+	pl_record *r;
+	pl_err e;
+	ck_assert_int_eq(pl_record_parse(rec, strlen(rec), "p1", &r, &e), PRACTLINK_OK);
+	const char *fields[] = { r->id,    r->first_name,       r->last_name,
+				 r->email, r->links[0].user_id, r->links[0].integration };
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		expect_not_in(fields[i], CANARY);
+		expect_not_in(fields[i], r->links[0].backend_key->str);
+	}
+	pl_record_free(r);
+	free(rec);
+	free(key);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("hostile");
+	TCase *tc = tcase_create("hostile");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, killed_at_random_moments);
+	tcase_add_test(tc, a_failing_disk);
+	tcase_add_test(tc, loose_permissions_and_foreign_owners);
+	tcase_add_test(tc, no_key_in_proc_or_store_fields);
+	suite_add_tcase(s, tc);
+	return pl_test_main(s);
+}
