@@ -236,30 +236,6 @@ static long long backoff_ms(pl_http *h, int n)
 	return (long long)(h->rng % (uint64_t)(window + 1));
 }
 
-/* Whether text nests no deeper than max, strings aside. */
-static bool json_depth_ok(const char *text, size_t len, int max)
-{
-	int depth = 0;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if ((c == '{' || c == '[') && ++depth > max) {
-			return false;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return true;
-}
-
 /* Header lines for curl; secret values are copied, then wiped by free. */
 static struct curl_slist *headers_of(const practlink_http_request *req)
 {
@@ -398,7 +374,7 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 	headers_free(headers);
 	if (st != PRACTLINK_OK)
 		return st;
-	if (h->len > 0 && !json_depth_ok(h->body, h->len, JSON_MAX_DEPTH))
+	if (h->len > 0 && !pl_json_depth_ok(h->body, h->len, JSON_MAX_DEPTH))
 		return pl_err_set(err, PRACTLINK_PROTOCOL, "%s: the answer nests deeper than %d",
 				  req->url, JSON_MAX_DEPTH);
 	const char *ct = NULL;

@@ -286,6 +286,9 @@ void pl_time_format(long long t, char buf[32]);
  * white space, control characters or nothing left are BAD_KEY. */
 practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
 				  practlink_secret **out, pl_err *err);
+/* Whether JSON text (len bytes) nests no deeper than max, strings aside:
+ * checked before cJSON, whose own limit is far deeper. */
+bool pl_json_depth_ok(const char *text, size_t len, int max);
 /* Compares two secrets in time independent of where they differ. */
 bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b);
 

@@ -85,7 +85,7 @@ practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
 }
 
 /* Whether text nests no deeper than max, strings aside. */
-static bool depth_ok(const char *text, size_t len, int max)
+bool pl_json_depth_ok(const char *text, size_t len, int max)
 {
 	int depth = 0;
 	bool in_string = false;
@@ -225,7 +225,7 @@ practlink_status pl_record_parse(const char *text, size_t len, const char *id, p
 	cJSON *root;
 
 	*out = NULL;
-	if (!depth_ok(text, len, MAX_DEPTH))
+	if (!pl_json_depth_ok(text, len, MAX_DEPTH))
 		return pl_err_set(err, PRACTLINK_STORE, "record of '%s' nests deeper than %d", id,
 				  MAX_DEPTH);
 	root = cJSON_ParseWithLength(text, len);

@@ -65,30 +65,6 @@ static int calls(const char *prefix)
 	return pl_test_count_lines(clinic, "mock-state/calls.log", prefix);
 }
 
-/* Every record parses, and each is linked or can be resumed. */
-static int linked_records(int n)
-{
-	practlink_ctx *ctx;
-	char *path = pl_test_path(clinic, "practlink.conf");
-	int linked = 0;
-
-	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
-	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
-	for (int i = 0; i < n; i++) {
-		char id[16];
-		pl_record *rec;
-		pl_err e;
-		snprintf(id, sizeof id, "b%03d", i);
-		ck_assert_msg(pl_store_load(ctx, id, &rec, &e) == PRACTLINK_OK, "%s", e.msg);
-		const pl_link *l = pl_record_link(rec, "mock", false);
-		linked += l && l->state == PL_LINKED;
-		pl_record_free(rec);
-	}
-	practlink_free(ctx);
-	free(path);
-	return linked;
-}
-
 START_TEST(failures_then_the_rest)
 {
 	clinic = pl_test_clinic("fail_rate = 0.1; seed = 11; fail_status = \"TRANSIENT\";", 1);
@@ -99,7 +75,7 @@ START_TEST(failures_then_the_rest)
 	expect_in(out, "TRANSIENT ");
 	expect_in(out, "failed:\n");
 	expect_in(out, "hint: the platform did not answer in time; try again");
-	int first = linked_records(60);
+	int first = pl_test_linked(clinic, "b", 60);
 	ck_assert_int_gt(first, 10);
 	ck_assert_int_lt(first, 60);
 
@@ -108,7 +84,7 @@ START_TEST(failures_then_the_rest)
 	expect_in(out, "\"total\":\t60");
 	expect_in(out, "\"linked\":\t60");
 	expect_in(out, "\"failed\":\t[]");
-	ck_assert_int_eq(linked_records(60), 60);
+	ck_assert_int_eq(pl_test_linked(clinic, "b", 60), 60);
 	for (int i = 0; i < 60; i++) {
 		char prefix[32];
 		snprintf(prefix, sizeof prefix, "create_user b%03d ", i);
@@ -119,22 +95,11 @@ START_TEST(failures_then_the_rest)
 }
 END_TEST
 
-static char **argv_of(const char *first, ...)
-{
-	va_list ap;
-	char **argv;
-
-	va_start(ap, first);
-	argv = pl_test_practlink_argv(clinic, NULL, ap);
-	va_end(ap);
-	return argv;
-}
-
 /* Runs practlink link --all, signals it after ms, and waits for it. */
 static int interrupt_after(int sig, long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-	char **argv = argv_of(NULL, "link", "--all", "-j", "4", (char *)NULL);
+	char **argv = pl_test_practlink_words(clinic, "link", "--all", "-j", "4", (char *)NULL);
 	int status;
 	pid_t pid = fork();
 
@@ -157,12 +122,12 @@ START_TEST(interrupted_and_resumed)
 	clinic = pl_test_clinic("latency_ms = 10;", 1);
 	roster(120, false);
 	ck_assert_int_eq(interrupt_after(SIGTERM, 800), 143);
-	int first = linked_records(120); /* every record parses */
+	int first = pl_test_linked(clinic, "b", 120); /* every record parses */
 	ck_assert_int_gt(first, 0);
 	ck_assert_int_lt(first, 120);
 	ck_assert_int_eq(interrupt_after(SIGINT, 500), 130);
 	ck_assert_int_eq(run("link", "--all", "-j", "8"), 0);
-	ck_assert_int_eq(linked_records(120), 120);
+	ck_assert_int_eq(pl_test_linked(clinic, "b", 120), 120);
 	for (int i = 0; i < 120; i++) {
 		char prefix[32];
 		snprintf(prefix, sizeof prefix, "create_user b%03d ", i);
@@ -223,7 +188,8 @@ START_TEST(progress_on_a_terminal_only)
 	pid = forkpty(&master, NULL, NULL, NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char **argv = argv_of(NULL, "link", "--all", "-j", "2", (char *)NULL);
+		char **argv =
+			pl_test_practlink_words(clinic, "link", "--all", "-j", "2", (char *)NULL);
 		execv(argv[0], argv);
 		_exit(127);
 	}

@@ -34,18 +34,6 @@ static void teardown(void)
 #define expect_in pl_test_expect_in
 #define expect_not_in pl_test_expect_not_in
 
-/* argv for practlink on the test clinic with the words given here. */
-static char **argv_of(const char *first, ...)
-{
-	va_list ap;
-	char **argv;
-
-	va_start(ap, first);
-	argv = pl_test_practlink_argv(clinic, NULL, ap);
-	va_end(ap);
-	return argv;
-}
-
 static void add(const char *id)
 {
 	char email[64];
@@ -399,23 +387,6 @@ START_TEST(backend_keys_csv)
 }
 END_TEST
 
-/* Reads from fd until frag has arrived (or 10 s pass); appends to buf. */
-static bool read_until(int fd, char *buf, size_t size, const char *frag)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	while (!strstr(buf, frag)) {
-		size_t len = strlen(buf);
-		if (poll(&p, 1, 10000) <= 0 || len + 1 >= size)
-			return false;
-		ssize_t n = read(fd, buf + len, size - len - 1);
-		if (n <= 0)
-			return false;
-		buf[len + (size_t)n] = '\0';
-	}
-	return true;
-}
-
 START_TEST(assisted_on_a_terminal)
 {
 	char screen[16384] = "", *pms, *key, line[256];
@@ -426,11 +397,12 @@ START_TEST(assisted_on_a_terminal)
 	pid = forkpty(&master, NULL, NULL, NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char **argv = argv_of(NULL, "link", "--assisted", "p1", (char *)NULL);
+		char **argv =
+			pl_test_practlink_words(clinic, "link", "--assisted", "p1", (char *)NULL);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	ck_assert(read_until(master, screen, sizeof screen, "Platform key (not shown"));
+	ck_assert(pl_test_read_until(master, screen, sizeof screen, "Platform key (not shown"));
 	const char *at = strstr(screen, "PMS key to paste: ");
 	ck_assert_ptr_nonnull(at);
 	at += strlen("PMS key to paste: ");
@@ -439,7 +411,7 @@ START_TEST(assisted_on_a_terminal)
 	key = operator_exchange("p1", pms);
 	snprintf(line, sizeof line, "%s\n", key);
 	ck_assert(write(master, line, strlen(line)) == (ssize_t)strlen(line));
-	read_until(master, screen, sizeof screen, "p1: linked");
+	pl_test_read_until(master, screen, sizeof screen, "p1: linked");
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", screen);
 	expect_in(screen, "p1: linked");

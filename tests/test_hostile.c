@@ -48,56 +48,6 @@ static char *record_text(const char *id)
 	return text;
 }
 
-/* Every record parses; returns how many are linked on mock. */
-static int linked(int n)
-{
-	char *path = pl_test_path(clinic, "practlink.conf");
-	practlink_ctx *ctx;
-	int count = 0;
-
-	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
-	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
-	for (int i = 0; i < n; i++) {
-		char id[16];
-		pl_record *rec;
-		pl_err e;
-		snprintf(id, sizeof id, "k%03d", i);
-		ck_assert_msg(pl_store_load(ctx, id, &rec, &e) == PRACTLINK_OK, "%s", e.msg);
-		const pl_link *l = pl_record_link(rec, "mock", false);
-		count += l && l->state == PL_LINKED;
-		pl_record_free(rec);
-	}
-	practlink_free(ctx);
-	free(path);
-	return count;
-}
-
-static char **argv_of(const char *first, ...)
-{
-	va_list ap;
-	char **argv;
-
-	va_start(ap, first);
-	argv = pl_test_practlink_argv(clinic, NULL, ap);
-	va_end(ap);
-	return argv;
-}
-
-/* Starts practlink with words, its output thrown away; returns its pid. */
-static pid_t spawn(char **argv)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 START_TEST(killed_at_random_moments)
 {
 	char *roster, *path;
@@ -116,15 +66,16 @@ START_TEST(killed_at_random_moments)
 	srand(20261128);
 	for (int i = 0; i < 60; i++) {
 		struct timespec ts = { 0, (2 + rand() % 40) * 1000000L };
-		pid_t pid = spawn(argv_of(NULL, "link", "--all", "-j", "4", (char *)NULL));
+		pid_t pid = pl_test_spawn(
+			pl_test_practlink_words(clinic, "link", "--all", "-j", "4", (char *)NULL));
 		nanosleep(&ts, NULL);
 		kills += kill(pid, SIGKILL) == 0;
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-		linked(200); /* every record still parses */
+		pl_test_linked(clinic, "k", 200); /* every record still parses */
 	}
 	ck_assert_int_ge(kills, 50);
 	ck_assert_int_eq(run("link", "--all"), 0);
-	ck_assert_int_eq(linked(200), 200);
+	ck_assert_int_eq(pl_test_linked(clinic, "k", 200), 200);
 	for (int i = 0; i < 200; i++) {
 		char prefix[32];
 		snprintf(prefix, sizeof prefix, "create_user k%03d ", i);
@@ -232,7 +183,7 @@ START_TEST(no_key_in_proc_or_store_fields)
 	ck_assert_int_eq(run("practitioner", "add", "p1", "--first-name", "Ada", "--last-name",
 			     "Lovelace", "--email", "ada@c.example", "--pms-key-file", key),
 			 0);
-	pid = spawn(argv_of(NULL, "-v", "link", "p1", (char *)NULL));
+	pid = pl_test_spawn(pl_test_practlink_words(clinic, "-v", "link", "p1", (char *)NULL));
 	struct timespec ts = { 0, 400000000L };
 	nanosleep(&ts, NULL);
 	const char *files[] = { "cmdline", "environ" };

@@ -293,34 +293,6 @@ START_TEST(hang_ends_at_the_timeout)
 }
 END_TEST
 
-/* Reads from fd until frag has arrived (10 s at most); appends to buf. */
-static bool read_until(int fd, char *buf, size_t size, const char *frag)
-{
-	struct pollfd p = { fd, POLLIN, 0 };
-
-	while (!strstr(buf, frag)) {
-		size_t len = strlen(buf);
-		if (poll(&p, 1, 10000) <= 0 || len + 1 >= size)
-			return false;
-		ssize_t n = read(fd, buf + len, size - len - 1);
-		if (n <= 0)
-			return false;
-		buf[len + (size_t)n] = '\0';
-	}
-	return true;
-}
-
-static char **argv_of(const char *first, ...)
-{
-	va_list ap;
-	char **argv;
-
-	va_start(ap, first);
-	argv = pl_test_practlink_argv(clinic, NULL, ap);
-	va_end(ap);
-	return argv;
-}
-
 START_TEST(assisted_on_a_terminal)
 {
 	char screen[16384] = "";
@@ -331,15 +303,15 @@ START_TEST(assisted_on_a_terminal)
 	pid = forkpty(&master, NULL, NULL, NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		char **argv = argv_of(NULL, "link", "p1", (char *)NULL);
+		char **argv = pl_test_practlink_words(clinic, "link", "p1", (char *)NULL);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	ck_assert(read_until(master, screen, sizeof screen, "Platform key (not shown"));
+	ck_assert(pl_test_read_until(master, screen, sizeof screen, "Platform key (not shown"));
 	/* The PMS key to paste is on the terminal, and only there. */
 	expect_in(screen, "PMS key to paste: " PMS_KEY);
 	ck_assert(write(master, PT_KEY "\n", strlen(PT_KEY) + 1) > 0);
-	read_until(master, screen, sizeof screen, "p1: linked");
+	pl_test_read_until(master, screen, sizeof screen, "p1: linked");
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", screen);
 	expect_not_in(strstr(screen, "Platform key"), PT_KEY); /* not echoed */

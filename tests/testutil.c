@@ -1,5 +1,6 @@
 /* testutil.c - see testutil.h. */
 #define _GNU_SOURCE
+#include "internal.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -227,6 +228,49 @@ int pl_test_practlink(const char *clinic, const char *module_dir, const char *in
 	return pl_test_run(argv, in, out, err);
 }
 
+char **pl_test_practlink_words(const char *clinic, ...)
+{
+	va_list ap;
+	char **argv;
+
+	va_start(ap, clinic);
+	argv = pl_test_practlink_argv(clinic, NULL, ap);
+	va_end(ap);
+	return argv;
+}
+
+pid_t pl_test_spawn(char **argv)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int pl_test_read_until(int fd, char *buf, size_t size, const char *frag)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	while (!strstr(buf, frag)) {
+		size_t len = strlen(buf);
+		if (poll(&p, 1, 10000) <= 0 || len + 1 >= size)
+			return 0;
+		ssize_t n = read(fd, buf + len, size - len - 1);
+		if (n <= 0)
+			return 0;
+		buf[len + (size_t)n] = '\0';
+	}
+	return 1;
+}
+
 void pl_test_expect_in(const char *text, const char *frag)
 {
 	ck_assert_msg(text && strstr(text, frag), "'%s' lacks '%s'", text ? text : "(null)", frag);
@@ -372,4 +416,27 @@ long pl_fake_count(pl_fake *f, const char *what)
 		}
 	free(text);
 	return n;
+}
+
+int pl_test_linked(const char *clinic, const char *prefix, int n)
+{
+	char *path = pl_test_path(clinic, "practlink.conf");
+	practlink_ctx *ctx;
+	int count = 0;
+
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
+	for (int i = 0; i < n; i++) {
+		char id[32];
+		pl_record *rec;
+		pl_err e;
+		snprintf(id, sizeof id, "%s%03d", prefix, i);
+		ck_assert_msg(pl_store_load(ctx, id, &rec, &e) == PRACTLINK_OK, "%s", e.msg);
+		const pl_link *l = pl_record_link(rec, "mock", false);
+		count += l && l->state == PL_LINKED;
+		pl_record_free(rec);
+	}
+	practlink_free(ctx);
+	free(path);
+	return count;
 }

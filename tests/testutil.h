@@ -33,6 +33,16 @@ int pl_test_run(char *const argv[], const char *in, char **out, char **err);
  * the built modules), then the words of ap up to a NULL. Static storage:
  * valid until the next call. */
 char **pl_test_practlink_argv(const char *clinic, const char *module_dir, va_list ap);
+/* pl_test_practlink_argv with the words given here, up to a NULL. */
+char **pl_test_practlink_words(const char *clinic, ...);
+/* Starts argv with its output thrown away; returns its pid. */
+pid_t pl_test_spawn(char **argv);
+/* Reads fd into buf (appending, NUL-terminated) until frag has arrived,
+ * for 10 s at most; returns whether it did. */
+int pl_test_read_until(int fd, char *buf, size_t size, const char *frag);
+/* How many of the practitioners PREFIX000..PREFIX(n-1) are linked on
+ * mock in clinic; asserts that every record parses. */
+int pl_test_linked(const char *clinic, const char *prefix, int n);
 /* Runs practlink(1) so, with stdin from in; frees *out and *err, then
  * sets them to what it printed. Returns the exit code. */
 int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
