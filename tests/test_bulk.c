@@ -98,6 +98,7 @@ END_TEST
 /* Runs practlink link --all, signals it after ms, and waits for it. */
 static int interrupt_after(int sig, long ms)
 {
+	ms *= pl_test_slow();
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	char **argv = pl_test_practlink_words(clinic, "link", "--all", "-j", "4", (char *)NULL);
 	int status;
@@ -196,7 +197,7 @@ START_TEST(progress_on_a_terminal_only)
 	for (;;) {
 		struct pollfd p = { master, POLLIN, 0 };
 		size_t len = strlen(screen);
-		if (poll(&p, 1, 10000) <= 0 || len + 1 >= sizeof screen)
+		if (poll(&p, 1, 10000 * pl_test_slow()) <= 0 || len + 1 >= sizeof screen)
 			break;
 		ssize_t n = read(master, screen + len, sizeof screen - len - 1);
 		if (n <= 0)

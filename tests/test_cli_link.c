@@ -34,27 +34,6 @@ static void teardown(void)
 #define expect_in pl_test_expect_in
 #define expect_not_in pl_test_expect_not_in
 
-static void add(const char *id)
-{
-	char email[64];
-
-	snprintf(email, sizeof email, "%s@clinic.example", id);
-	ck_assert_int_eq(run("practitioner", "add", id, "--first-name", "Ada", "--last-name",
-			     "Lovelace", "--email", email),
-			 0);
-}
-
-static char *record_of(const char *id)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof rel, "store/practitioners/%s.json", id);
-	char *path = pl_test_path(clinic, rel);
-	char *text = pl_test_read(path);
-	free(path);
-	return text;
-}
-
 /* The value of "name": "..." in a record's text (the first one). */
 static char *field_of(const char *text, const char *name)
 {
@@ -70,7 +49,9 @@ static char *field_of(const char *text, const char *name)
 
 START_TEST(practitioner_verbs)
 {
-	add("p1");
+	ck_assert_int_eq(run("practitioner", "add", "p1", "--first-name", "Ada", "--last-name",
+			     "Lovelace", "--email", "p1@clinic.example"),
+			 0);
 	expect_in(out, "added p1 (Ada Lovelace) with a new PMS key");
 	ck_assert_int_eq(run("practitioner", "list"), 0);
 	expect_in(out, "p1 ");
@@ -97,7 +78,7 @@ START_TEST(pms_key_from_a_file)
 	ck_assert_int_eq(run("practitioner", "add", "p1", "--first-name", "A", "--last-name", "B",
 			     "--email", "a@b.c", "--pms-key-file", key),
 			 0);
-	char *rec = record_of("p1");
+	char *rec = pl_test_record(clinic, "p1");
 	expect_in(rec, "\"pms_key\":\t\"" CANARY "\"");
 	free(rec);
 	/* A key file others can read is refused, and says why. */
@@ -147,8 +128,8 @@ END_TEST
 
 START_TEST(link_status_verify_unlink_rotate)
 {
-	add("p1");
-	add("p2");
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p2");
 	ck_assert_int_eq(run("link", "p1"), 0);
 	expect_in(out, "p1: linked");
 	ck_assert_int_eq(run("status"), 0);
@@ -189,7 +170,7 @@ END_TEST
 
 START_TEST(failures_give_status_exit_and_hint)
 {
-	add("p1");
+	pl_test_add(clinic, "p1");
 	ck_assert_int_eq(run("link", "nobody"), 67);
 	expect_in(err, "no practitioner 'nobody'");
 	expect_in(err, "hint: no such practitioner in the store");
@@ -220,7 +201,7 @@ START_TEST(failures_give_status_exit_and_hint)
 	pl_test_write(clinic, "store/practitioners/p1.json", 0600, "not json");
 	ck_assert_int_eq(run("link", "p1"), 74);
 	expect_in(err, "store/practitioners/p1.json: record of 'p1' is not valid JSON");
-	char *rec = record_of("p1");
+	char *rec = pl_test_record(clinic, "p1");
 	ck_assert_str_eq(rec, "not json");
 	free(rec);
 }
@@ -228,7 +209,7 @@ END_TEST
 
 START_TEST(doctor_for_a_practitioner)
 {
-	add("p1");
+	pl_test_add(clinic, "p1");
 	ck_assert_int_eq(run("doctor", "p1"), 0);
 	expect_in(out, "ok    practitioner p1: Ada Lovelace <p1@clinic.example>");
 	expect_in(out, "ok    p1 on mock: unlinked; ready to link: practlink link p1");
@@ -266,7 +247,7 @@ START_TEST(no_secret_in_any_output)
 		run("--json", cmds[i][0], cmds[i][1], cmds[i][2]);
 		strncat(all, out, sizeof all - strlen(all) - 1);
 	}
-	rec = record_of("p1");
+	rec = pl_test_record(clinic, "p1");
 	backend = field_of(rec, "backend_key");
 	char *pms = field_of(rec, "pms_key"); /* rotated: a new one */
 	free(path);
@@ -325,8 +306,8 @@ START_TEST(assisted_with_a_key_file)
 {
 	char *rec, *pms, *key, text[256], *path;
 
-	add("p1");
-	rec = record_of("p1");
+	pl_test_add(clinic, "p1");
+	rec = pl_test_record(clinic, "p1");
 	pms = field_of(rec, "pms_key");
 	key = operator_exchange("p1", pms);
 	snprintf(text, sizeof text, " %s  \n", key);
@@ -339,17 +320,17 @@ START_TEST(assisted_with_a_key_file)
 	expect_not_in(err, pms);
 	expect_in(out, "p1: linked");
 	free(rec);
-	rec = record_of("p1");
+	rec = pl_test_record(clinic, "p1");
 	expect_in(rec, key);
 	ck_assert_int_eq(run("verify", "p1"), 0);
 
 	/* A wrong key is refused with the seed's hint, and not kept. */
-	add("p2");
+	pl_test_add(clinic, "p2");
 	pl_test_write(clinic, "backend-key", 0600, "mkWRONG\n");
 	ck_assert_int_eq(run("link", "--assisted", "p2", "--backend-key-file", path), 77);
 	expect_in(err, "hint: make sure both keys were exchanged");
 	free(rec);
-	rec = record_of("p2");
+	rec = pl_test_record(clinic, "p2");
 	expect_not_in(rec, "mkWRONG");
 	free(rec);
 	free(pms);
@@ -362,9 +343,9 @@ START_TEST(backend_keys_csv)
 {
 	char *rec, *pms, *key, *csv, *path;
 
-	add("p1");
-	add("p2");
-	rec = record_of("p1");
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p2");
+	rec = pl_test_record(clinic, "p1");
 	pms = field_of(rec, "pms_key");
 	key = operator_exchange("p1", pms);
 	ck_assert(asprintf(&csv, "id,backend_key\np1, %s \np2,mkWRONG\nghost,x\nonly-one\n", key) >
@@ -393,7 +374,7 @@ START_TEST(assisted_on_a_terminal)
 	int master, status;
 	pid_t pid;
 
-	add("p1");
+	pl_test_add(clinic, "p1");
 	pid = forkpty(&master, NULL, NULL, NULL);
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -431,7 +412,7 @@ START_TEST(two_processes_at_once)
 	for (int i = 0; i < 10; i++) {
 		char id[8];
 		snprintf(id, sizeof id, "q%d", i);
-		add(id);
+		pl_test_add(clinic, id);
 	}
 	for (int k = 0; k < 2; k++) {
 		if ((kids[k] = fork()) == 0) {

@@ -28,26 +28,6 @@ static void teardown(void)
 	clinic = out = err = NULL;
 }
 
-static void add(const char *id)
-{
-	char email[64];
-
-	snprintf(email, sizeof email, "%s@clinic.example", id);
-	ck_assert_int_eq(run("practitioner", "add", id, "--first-name", "Ada", "--last-name",
-			     "Lovelace", "--email", email),
-			 0);
-}
-
-static char *record_text(const char *id)
-{
-	char rel[96];
-
-	snprintf(rel, sizeof rel, "store/practitioners/%s.json", id);
-	char *path = pl_test_path(clinic, rel), *text = pl_test_read(path);
-	free(path);
-	return text;
-}
-
 START_TEST(killed_at_random_moments)
 {
 	char *roster, *path;
@@ -102,8 +82,8 @@ START_TEST(a_failing_disk)
 	char *shim = pl_test_path(pl_test_env("PL_TEST_MODULE_DIR"), "failwrite.so");
 
 	clinic = pl_test_clinic(NULL, 1);
-	add("p1");
-	char *before = record_text("p1");
+	pl_test_add(clinic, "p1");
+	char *before = pl_test_record(clinic, "p1");
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		setenv("LD_PRELOAD", shim, 1);
 		setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
@@ -116,7 +96,7 @@ START_TEST(a_failing_disk)
 		expect_in(err, "/store/practitioners/");
 		expect_in(err, cases[i].says);
 		expect_in(err, "hint: check the store folder");
-		char *after = record_text("p1");
+		char *after = pl_test_record(clinic, "p1");
 		ck_assert_str_eq(after, before);
 		free(after);
 	}
@@ -132,7 +112,7 @@ START_TEST(loose_permissions_and_foreign_owners)
 	char *store, *rec, *key;
 
 	clinic = pl_test_clinic(NULL, 1);
-	add("p1");
+	pl_test_add(clinic, "p1");
 	store = pl_test_path(clinic, "store");
 	ck_assert_int_eq(chmod(store, 0755), 0);
 	ck_assert_int_eq(run("status"), 77);
@@ -203,7 +183,7 @@ START_TEST(no_key_in_proc_or_store_fields)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	/* The record's other fields hold no key. */
-	rec = record_text("p1");
+	rec = pl_test_record(clinic, "p1");
 	pl_record *r;
 	pl_err e;
 	ck_assert_int_eq(pl_record_parse(rec, strlen(rec), "p1", &r, &e), PRACTLINK_OK);

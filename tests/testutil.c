@@ -255,13 +255,20 @@ pid_t pl_test_spawn(char **argv)
 	return pid;
 }
 
+int pl_test_slow(void)
+{
+	const char *v = getenv("PL_VALGRIND");
+
+	return v && *v ? 10 : 1;
+}
+
 int pl_test_read_until(int fd, char *buf, size_t size, const char *frag)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
 
 	while (!strstr(buf, frag)) {
 		size_t len = strlen(buf);
-		if (poll(&p, 1, 10000) <= 0 || len + 1 >= size)
+		if (poll(&p, 1, 10000 * pl_test_slow()) <= 0 || len + 1 >= size)
 			return 0;
 		ssize_t n = read(fd, buf + len, size - len - 1);
 		if (n <= 0)
@@ -269,6 +276,31 @@ int pl_test_read_until(int fd, char *buf, size_t size, const char *frag)
 		buf[len + (size_t)n] = '\0';
 	}
 	return 1;
+}
+
+void pl_test_add(const char *clinic, const char *id)
+{
+	char email[96], *out = NULL, *err = NULL;
+	int rc;
+
+	snprintf(email, sizeof email, "%s@clinic.example", id);
+	rc = pl_test_practlink(clinic, NULL, NULL, &out, &err, "practitioner", "add", id,
+			       "--first-name", "Ada", "--last-name", "Lovelace", "--email", email,
+			       (char *)NULL);
+	ck_assert_msg(rc == 0, "adding %s: %s", id, err);
+	free(out);
+	free(err);
+}
+
+char *pl_test_record(const char *clinic, const char *id)
+{
+	char rel[128], *path, *text;
+
+	snprintf(rel, sizeof rel, "store/practitioners/%s.json", id);
+	path = pl_test_path(clinic, rel);
+	text = pl_test_read(path);
+	free(path);
+	return text;
 }
 
 void pl_test_expect_in(const char *text, const char *frag)

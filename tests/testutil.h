@@ -47,6 +47,11 @@ int pl_test_linked(const char *clinic, const char *prefix, int n);
  * sets them to what it printed. Returns the exit code. */
 int pl_test_practlink(const char *clinic, const char *module_dir, const char *in, char **out,
 		      char **err, ...);
+/* Adds practitioner id (Ada Lovelace, id@clinic.example) to clinic with
+ * practlink(1), asserting that it worked. */
+void pl_test_add(const char *clinic, const char *id);
+/* The text of id's record in clinic's store; NULL if there is none. */
+char *pl_test_record(const char *clinic, const char *id);
 /* Asserts that text holds frag, or does not. */
 void pl_test_expect_in(const char *text, const char *frag);
 void pl_test_expect_not_in(const char *text, const char *frag);
@@ -71,6 +76,10 @@ void pl_fake_stop(pl_fake *f);
 void pl_fake_fault(pl_fake *f, const char *spec);
 /* A line of its stats: "requests /api/v2/exercises", "connections". */
 long pl_fake_count(pl_fake *f, const char *what);
+
+/* How much slower than usual the tests run: 10 under make
+ * check-valgrind, else 1. Time limits in tests are multiplied by it. */
+int pl_test_slow(void);
 
 /* The peak resident memory of the last child pl_test_run waited for. */
 extern long pl_test_last_maxrss_kib;
