@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What parses must format and parse again. */
 		char *again = pl_record_format(rec);
 		pl_record *rec2 = NULL;
-		if (!again || pl_record_parse(again, strlen(again), "fuzz", &rec2, &err) != PRACTLINK_OK)
+		if (!again ||
+		    pl_record_parse(again, strlen(again), "fuzz", &rec2, &err) != PRACTLINK_OK)
 			abort();
 		pl_record_free(rec2);
 		free(again);
