@@ -59,7 +59,10 @@ START_TEST(killed_at_random_moments)
 	for (int i = 0; i < 200; i++) {
 		char prefix[32];
 		snprintf(prefix, sizeof prefix, "create_user k%03d ", i);
-		ck_assert_int_eq(pl_test_count_lines(clinic, "mock-state/calls.log", prefix), 1);
+		/* A kill may fall between the platform's create and its log
+		 * line, so at most one; a second create would be refused by
+		 * the platform and fail the run above. */
+		ck_assert_int_le(pl_test_count_lines(clinic, "mock-state/calls.log", prefix), 1);
 	}
 	free(roster);
 	free(path);
