@@ -20,8 +20,8 @@ const struct command *cli_command;
 static const struct command commands[] = {
 	{ "practitioner", cmd_practitioner,
 	  "practitioner add ID --first-name F --last-name L --email E [--pms-key-file FILE|-]\n"
-	  "       practlink practitioner import FILE.csv\n"
-	  "       practlink practitioner list | show ID | remove ID",
+	  "       practitioner import FILE.csv\n"
+	  "       practitioner list | show ID | remove ID",
 	  "Manages the practitioners in the store. 'add' gives a new practitioner a\n"
 	  "new PMS key unless --pms-key-file names the one the PMS holds (a file closed\n"
 	  "to others, or - for standard input). 'import' reads a roster with the header\n"
