@@ -33,7 +33,7 @@ static void show_steps(FILE *tty, const char *id, const practlink_assist *a)
 }
 
 /* An assisted link: the module's steps, the key from the operator. */
-static practlink_status assisted(struct run *r, const char *id, const char *typed, unsigned flags)
+static practlink_status assisted(struct run *r, const char *id, unsigned flags)
 {
 	practlink_assist *a = NULL;
 	char key[KEY_MAX];
@@ -43,11 +43,6 @@ static practlink_status assisted(struct run *r, const char *id, const char *type
 
 	st = practlink_assist_begin(r->ctx, id, r->integration, flags, &a);
 	if (st != PRACTLINK_OK || !practlink_assist_needs_key(a)) {
-		practlink_assist_free(a);
-		return st;
-	}
-	if (typed) { /* a row of --backend-keys: the steps were done already */
-		st = practlink_assist_finish(r->ctx, a, typed, strlen(typed));
 		practlink_assist_free(a);
 		return st;
 	}
@@ -63,7 +58,7 @@ static practlink_status assisted(struct run *r, const char *id, const char *type
 	if (len < 0) {
 		practlink_assist_free(a);
 		explicit_bzero(key, sizeof key);
-		return r->key_file ? PRACTLINK_USAGE : PRACTLINK_USAGE;
+		return PRACTLINK_USAGE; /* the link waits, pending, for its key */
 	}
 	st = practlink_assist_finish(r->ctx, a, key, (size_t)len);
 	explicit_bzero(key, sizeof key);
@@ -145,7 +140,7 @@ int cmd_link(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 	if (r.all || argc - optind > 1 || r.dry_run)
 		return run_bulk(&r, PRACTLINK_BULK_LINK, argc, argv);
 	/* One practitioner: the operator may be asked to do steps by hand. */
-	st = assisted(&r, argv[optind], NULL, r.assisted ? PRACTLINK_ASSIST_MANUAL : 0);
+	st = assisted(&r, argv[optind], r.assisted ? PRACTLINK_ASSIST_MANUAL : 0);
 	if (st != PRACTLINK_OK) {
 		if (st == PRACTLINK_USAGE && !r.key_file && !cli_tty())
 			fprintf(stderr,
@@ -218,7 +213,7 @@ int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 
 	if ((rc = one_id(argc, argv, &r.integration)) >= 0)
 		return rc;
-	st = assisted(&r, argv[optind], NULL, PRACTLINK_ASSIST_ROTATE);
+	st = assisted(&r, argv[optind], PRACTLINK_ASSIST_ROTATE);
 	if (st != PRACTLINK_OK)
 		return cli_fail(ctx, st);
 	printf("%s: new PMS key exchanged and verified\n", argv[optind]);
