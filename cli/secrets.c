@@ -82,7 +82,8 @@ long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size)
 
 	if (!tty)
 		return -1;
-	fputs(prompt, tty);
+	/* Echo goes off, and what was typed ahead is dropped, before the
+	 * prompt shows: a key typed after the prompt is never lost. */
 	restore = tcgetattr(fileno(tty), &old) == 0;
 	if (restore) {
 		quiet = old;
@@ -90,9 +91,10 @@ long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size)
 		quiet.c_lflag |= ICANON;
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
+	fputs(prompt, tty);
 	char *got = fgets(buf, (int)size, tty);
 	if (restore)
-		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		tcsetattr(fileno(tty), TCSANOW, &old);
 	fputs("\n", tty);
 	if (!got)
 		return -1;
