@@ -217,6 +217,7 @@ struct status_walk {
 	practlink_status (*each)(void *, const practlink_link_info *);
 	void *arg;
 	practlink_status worst;
+	bool one; /* a single practitioner: one that cannot be read is an error */
 };
 
 static void last_four(const practlink_secret *key, char hint[8])
@@ -237,6 +238,10 @@ static practlink_status status_of(void *arg, const char *id)
 	pl_err err = { 0 };
 	practlink_status st = pl_store_load(ctx, id, &rec, &err);
 
+	if (st != PRACTLINK_OK && s->one) {
+		ctx->err = err;
+		return st;
+	}
 	for (size_t i = 0; i < ctx->cfg->n_integ; i++) {
 		const char *name = ctx->cfg->integ[i].name;
 		const pl_link *l = rec ? pl_record_link(rec, name, false) : NULL;
@@ -285,7 +290,7 @@ practlink_status practlink_status_each(practlink_ctx *ctx, const char *id, const
 								const practlink_link_info *info),
 				       void *arg)
 {
-	struct status_walk s = { ctx, integration, each, arg, PRACTLINK_OK };
+	struct status_walk s = { ctx, integration, each, arg, PRACTLINK_OK, id != NULL };
 	pl_worker *w = NULL;
 	size_t ix;
 	practlink_status st;
@@ -293,15 +298,6 @@ practlink_status practlink_status_each(practlink_ctx *ctx, const char *id, const
 	if ((st = prepare(ctx, NULL, NULL, &w)) ||
 	    (integration && (st = pl_ctx_integration(ctx, integration, &ix, &ctx->err))))
 		return st;
-	if (id) {
-		pl_record *rec;
-		/* One practitioner: a missing or unreadable one is an error. */
-		if ((st = pl_store_load(ctx, id, &rec, &ctx->err)))
-			return st;
-		pl_record_free(rec);
-		st = status_of(&s, id);
-	} else {
-		st = practlink_practitioner_each(ctx, status_of, &s);
-	}
+	st = id ? status_of(&s, id) : practlink_practitioner_each(ctx, status_of, &s);
 	return st != PRACTLINK_OK ? st : s.worst;
 }

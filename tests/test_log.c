@@ -3,6 +3,8 @@
 #include "testutil.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct seen {
 	int count;
@@ -39,10 +41,26 @@ END_TEST
 START_TEST(no_sink_drops)
 {
 	pl_log log = { PRACTLINK_LOG_DEBUG, NULL, NULL, false };
+	char path[] = "/tmp/practlink-log.XXXXXX";
+	int fd = mkstemp(path), saved_out = dup(1), saved_err = dup(2);
+	struct stat st;
 
-	/* Nothing to call and no syslog: the library stays silent. */
+	/* Nothing to call and no syslog: the library stays silent, never
+	 * falling back to the host's stdout or stderr. */
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
 	pl_log_msg(&log, PRACTLINK_LOG_ERR, "dropped");
 	pl_log_msg(NULL, PRACTLINK_LOG_ERR, "dropped");
+	fflush(NULL);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	close(fd);
+	close(saved_out);
+	close(saved_err);
+	unlink(path);
 }
 END_TEST
 
