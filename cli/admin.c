@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 /* For commands that take no options: -1 to go on, else the exit code. */
@@ -71,13 +74,18 @@ int cmd_modules(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 struct report {
 	cJSON *checks;
 	practlink_status worst;
+	bool quiet; /* -q: only what is wrong */
 };
 
-static void check(struct report *r, practlink_status st, bool fatal, const char *what,
-		  const char *detail)
+/* One finding; hint NULL: the status's own. */
+static void check_hint(struct report *r, practlink_status st, bool fatal, const char *what,
+		       const char *detail, const char *hint)
 {
-	const char *hint = st == PRACTLINK_OK ? "" : practlink_hint(st);
 	const char *mark = st == PRACTLINK_OK ? "ok" : fatal ? "FAIL" : "warn";
+
+	hint = st == PRACTLINK_OK ? "" : hint ? hint : practlink_hint(st);
+	if (r->quiet && st == PRACTLINK_OK)
+		return;
 
 	if (fatal && practlink_exit_code(st) > practlink_exit_code(r->worst))
 		r->worst = st;
@@ -93,9 +101,28 @@ static void check(struct report *r, practlink_status st, bool fatal, const char 
 		cJSON_AddItemToArray(r->checks, c);
 		return;
 	}
-	printf("%-4s  %s: %s\n", mark, what, detail);
-	if (*hint)
-		printf("      hint: %s\n", hint);
+	printf("%-4s  ", mark);
+	cli_put_text(stdout, what);
+	printf(": ");
+	cli_put_text(stdout, detail);
+	printf("\n");
+	if (*hint) {
+		printf("      hint: ");
+		cli_put_text(stdout, hint);
+		printf("\n");
+	}
+}
+
+static void check(struct report *r, practlink_status st, bool fatal, const char *what,
+		  const char *detail)
+{
+	check_hint(r, st, fatal, what, detail, NULL);
+}
+
+/* A finding from the library: its message and the hint for its cause. */
+static void check_ctx(struct report *r, practlink_ctx *ctx, practlink_status st, const char *what)
+{
+	check_hint(r, st, true, what, practlink_errmsg(ctx), practlink_errhint(ctx));
 }
 
 static void check_path(struct report *r, const char *what, const char *path)
@@ -130,9 +157,10 @@ static practlink_status seen(void *arg, const practlink_link_info *in)
 
 /* The seed's preconditions for one practitioner on each enabled
  * integration: the right profile, a user on the platform, a working link. */
-static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char *id)
+static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char *id,
+				size_t enabled)
 {
-	char what[200], detail[1400];
+	char what[200], detail[1400], opt[80];
 	bool profile_shown = false;
 
 	for (size_t i = 0; i < practlink_integration_count(ctx); i++) {
@@ -143,10 +171,13 @@ static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char
 		practlink_integration_get(ctx, i, &in);
 		if (!in.enabled)
 			continue;
+		/* The commands suggested must work as written. */
+		snprintf(opt, sizeof opt, "%s%s", enabled > 1 ? " -i " : "",
+			 enabled > 1 ? in.name : "");
 		st = practlink_status_each(ctx, id, in.name, seen, &l);
 		if (st != PRACTLINK_OK) {
 			snprintf(what, sizeof what, "practitioner %s", id);
-			check(r, st, true, what, practlink_errmsg(ctx));
+			check_ctx(r, ctx, st, what);
 			return;
 		}
 		if (!profile_shown) {
@@ -160,31 +191,86 @@ static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char
 			     ? practlink_verify(ctx, id, in.name)
 			     : PRACTLINK_NOT_LINKED;
 		if (st == PRACTLINK_NOT_LINKED) {
-			st = practlink_link(ctx, id, in.name, PRACTLINK_LINK_DRY_RUN);
-			snprintf(detail, sizeof detail,
-				 st == PRACTLINK_OK ? "%s; ready to link: practlink link %s" : "%s",
-				 st == PRACTLINK_OK ? l.state : practlink_errmsg(ctx), id);
+			practlink_assist *plan = NULL;
+			st = practlink_link_plan(ctx, id, in.name, &plan);
+			practlink_assist_free(plan);
+			if (st == PRACTLINK_OK)
+				snprintf(detail, sizeof detail,
+					 "%s; ready to link: practlink link %s%s", l.state, id,
+					 opt);
+			else
+				snprintf(detail, sizeof detail, "%s", practlink_errmsg(ctx));
+			check_hint(r, st, true, what, detail, practlink_errhint(ctx));
+		} else if (st == PRACTLINK_OK) {
+			check(r, st, true, what, "linked, and the platform accepts the keys now");
 		} else {
-			snprintf(detail, sizeof detail, "%s",
-				 st == PRACTLINK_OK
-					 ? "linked, and the platform accepts the keys now"
-					 : practlink_errmsg(ctx));
+			check_ctx(r, ctx, st, what);
 		}
-		check(r, st, true, what, detail);
 		/* Where else the keys work, if the module can tell. */
 		if (st == PRACTLINK_AUTH &&
 		    practlink_diagnose(ctx, id, in.name, detail, sizeof detail) == PRACTLINK_OK &&
 		    detail[0])
-			check(r, st, true, what, detail);
+			check_hint(r, st, true, what, detail, practlink_errhint(ctx));
 	}
+}
+
+/* The store: there, closed to others, and each record with it. */
+static void doctor_store(practlink_ctx *ctx, struct report *r)
+{
+	const char *path = practlink_store_path(ctx);
+	char detail[4400], sub[4200];
+	size_t open_records = 0, records = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (!path)
+		return; /* the host's own store */
+	if (stat(path, &st) < 0) {
+		snprintf(detail, sizeof detail, "%s: %s", path, strerror(errno));
+		check_hint(r, PRACTLINK_CONFIG, true, "store", detail,
+			   "check store.path; 'practlink practitioner add' or 'practitioner "
+			   "import' creates the store");
+		return;
+	}
+	if (st.st_mode & 077) {
+		snprintf(detail, sizeof detail, "%s: open to others (mode %04o); it holds keys",
+			 path, (unsigned)st.st_mode & 07777);
+		snprintf(sub, sizeof sub, "run: chmod 700 %s", path);
+		check_hint(r, PRACTLINK_PERMISSION, true, "store", detail, sub);
+		return;
+	}
+	snprintf(sub, sizeof sub, "%s/practitioners", path);
+	if ((d = opendir(sub))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			records++;
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    (st.st_mode & 077))
+				open_records++;
+		}
+		closedir(d);
+	}
+	if (open_records) {
+		snprintf(detail, sizeof detail,
+			 "%zu of %zu records in %s are open to others; they hold keys",
+			 open_records, records, sub);
+		snprintf(sub, sizeof sub, "run: chmod 600 %s/practitioners/*.json", path);
+		check_hint(r, PRACTLINK_PERMISSION, true, "store", detail, sub);
+		return;
+	}
+	snprintf(detail, sizeof detail, "%s (mode 0700, %zu practitioner%s)", path, records,
+		 records == 1 ? "" : "s");
+	check(r, PRACTLINK_OK, true, "store", detail);
 }
 
 int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
-	struct report r = { o->json ? cJSON_CreateArray() : NULL, PRACTLINK_OK };
+	struct report r = { o->json ? cJSON_CreateArray() : NULL, PRACTLINK_OK, o->verbosity < 0 };
 	practlink_status st;
 	const char *file;
-	size_t n;
+	size_t n, enabled = 0;
 	int rc;
 
 	if ((rc = no_options(argc, argv, 1)) >= 0) {
@@ -193,16 +279,14 @@ int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 	}
 	st = practlink_load_config(ctx, o->config);
 	if (st != PRACTLINK_OK) {
-		check(&r, st, true, "configuration", practlink_errmsg(ctx));
+		check_ctx(&r, ctx, st, "configuration");
 		goto out;
 	}
 	for (size_t i = 0; (file = practlink_config_file(ctx, i)); i++)
 		check_path(&r, "config file", file);
 	check_path(&r, "module_dir", practlink_module_dir(ctx));
+	doctor_store(ctx, &r);
 	n = practlink_integration_count(ctx);
-	if (n == 0)
-		check(&r, PRACTLINK_DISABLED, true, "integrations",
-		      "none configured: add a file to integrations.d");
 	for (size_t i = 0; i < n; i++) {
 		practlink_integration_info in;
 		char what[128], detail[1200];
@@ -214,19 +298,28 @@ int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 			check(&r, PRACTLINK_DISABLED, false, what, detail);
 			continue;
 		}
+		enabled++;
 		st = practlink_integration_check(ctx, i);
-		if (st == PRACTLINK_OK)
+		if (st == PRACTLINK_OK) {
 			snprintf(detail, sizeof detail, "enabled; module %s %s loads and opens",
 				 in.module, in.version);
-		else
-			snprintf(detail, sizeof detail, "%s", practlink_errmsg(ctx));
-		check(&r, st, true, what, detail);
+			check(&r, st, true, what, detail);
+		} else {
+			check_ctx(&r, ctx, st, what);
+		}
 	}
+	if (enabled == 0)
+		check_hint(&r, PRACTLINK_DISABLED, true, "integrations",
+			   n ? "none is enabled: nothing can be linked"
+			     : "none configured: add a file to integrations.d",
+			   n ? NULL : "add NAME.conf to integrations.d (see practlink.conf(5))");
 	if (optind < argc)
-		doctor_practitioner(ctx, &r, argv[optind]);
+		doctor_practitioner(ctx, &r, argv[optind], enabled);
 out:
 	if (o->json)
 		cli_print_json(r.checks);
+	else if (r.quiet == false && r.worst == PRACTLINK_OK)
+		printf("\nall checks passed\n");
 	return practlink_exit_code(r.worst);
 }
 

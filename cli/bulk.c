@@ -13,9 +13,11 @@
 
 struct failure {
 	char id[65];
+	char integration[65];
 	size_t line;
 	practlink_status status;
 	char *message;
+	char *hint;
 };
 
 struct row {
@@ -40,6 +42,7 @@ struct tally {
 	struct failure *failed;
 	size_t n_failed;
 	practlink_status worst;
+	bool several; /* several integrations: failures name theirs */
 	/* The progress bar, on a terminal only. */
 	bool progress;
 	long long t0, drawn;
@@ -98,16 +101,24 @@ static void done(void *arg, const practlink_outcome *o)
 			t->states[i]++;
 	if (practlink_exit_code(o->status) > practlink_exit_code(t->worst))
 		t->worst = o->status;
-	if (t->o->verbosity > 0 && !t->o->json)
-		fprintf(stderr, "%s: %s%s%s\n", o->id, o->state, o->status ? ": " : "", o->message);
+	if (t->o->verbosity > 0 && !t->o->json) {
+		fprintf(stderr, "%s on %s: %s%s", o->id, o->integration ? o->integration : "-",
+			o->state, o->status ? ": " : "");
+		cli_put_text(stderr, o->message);
+		fputc('\n', stderr);
+	}
 	if (o->status != PRACTLINK_OK) {
 		struct failure *more = realloc(t->failed, (t->n_failed + 1) * sizeof *more);
 		if (more) {
+			struct failure *f = &more[t->n_failed];
 			t->failed = more;
-			snprintf(more[t->n_failed].id, sizeof more->id, "%s", o->id);
-			more[t->n_failed].line = o->line;
-			more[t->n_failed].status = o->status;
-			more[t->n_failed].message = strdup(o->message);
+			snprintf(f->id, sizeof f->id, "%s", o->id);
+			snprintf(f->integration, sizeof f->integration, "%s",
+				 o->integration ? o->integration : "");
+			f->line = o->line;
+			f->status = o->status;
+			f->message = strdup(o->message);
+			f->hint = strdup(o->hint ? o->hint : practlink_hint(o->status));
 			t->n_failed++;
 		}
 	}
@@ -135,13 +146,20 @@ static int next(void *arg, char id[65], char **key, size_t *line)
 	return 1;
 }
 
-static void key_row(void *arg, size_t line, size_t n, char **f)
+static void key_row(void *arg, size_t line, size_t n, char **f, const char *problem)
 {
 	struct tally *t = arg;
-	practlink_outcome o = { n ? f[0] : "", line, PRACTLINK_USAGE, "expected id,backend_key",
-				"unlinked" };
+	practlink_outcome o = { n ? f[0] : "",
+				line,
+				PRACTLINK_USAGE,
+				"expected two fields, id,backend_key",
+				"unlinked",
+				NULL,
+				"" };
 
-	if (n != 2 || !f[0] || !f[1] || strlen(f[0]) > 64) {
+	if (problem)
+		o.message = problem;
+	if (problem || n != 2 || !f[0] || !f[1] || strlen(f[0]) > 64) {
 		t->total++;
 		done(t, &o); /* a bad row is a failure of its own */
 		return;
@@ -198,13 +216,16 @@ static void summary(struct tally *t)
 		for (size_t i = 0; i < t->n_failed; i++) {
 			cJSON *f = cJSON_CreateObject();
 			cJSON_AddStringToObject(f, "id", t->failed[i].id);
+			if (t->failed[i].integration[0])
+				cJSON_AddStringToObject(f, "integration", t->failed[i].integration);
 			if (t->failed[i].line)
 				cJSON_AddNumberToObject(f, "line", (double)t->failed[i].line);
 			cJSON_AddStringToObject(f, "status",
 						practlink_status_name(t->failed[i].status));
 			cJSON_AddStringToObject(f, "message",
 						t->failed[i].message ? t->failed[i].message : "");
-			cJSON_AddStringToObject(f, "hint", practlink_hint(t->failed[i].status));
+			cJSON_AddStringToObject(f, "hint",
+						t->failed[i].hint ? t->failed[i].hint : "");
 			cJSON_AddItemToArray(failed, f);
 		}
 		cli_print_json(doc);
@@ -230,10 +251,15 @@ static void summary(struct tally *t)
 			printf("  %s:%zu: ", t->source, f->line);
 		else
 			printf("  ");
-		printf("%s (%s): %s\n", f->id, practlink_status_name(f->status),
-		       f->message ? f->message : "");
-		if (*practlink_hint(f->status))
-			printf("      hint: %s\n", practlink_hint(f->status));
+		printf("%s%s%s (%s): ", f->id, t->several ? " on " : "",
+		       t->several ? f->integration : "", practlink_status_name(f->status));
+		cli_put_text(stdout, f->message ? f->message : "");
+		printf("\n");
+		if (f->hint && *f->hint) {
+			printf("      hint: ");
+			cli_put_text(stdout, f->hint);
+			printf("\n");
+		}
 	}
 }
 
@@ -245,16 +271,29 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 	practlink_bulk b = *spec;
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	practlink_status st;
+	size_t per = 1;
 	int rc;
 
-	if (keys_csv && cli_csv_read(keys_csv, header, 2, 0, key_row, &t) < 0)
-		return practlink_exit_code(PRACTLINK_USAGE);
+	if (keys_csv && (rc = cli_csv_read(keys_csv, header, 2, 0, key_row, &t)) > 0)
+		return rc;
+	if (spec->op == PRACTLINK_BULK_VERIFY && !spec->integration) {
+		/* Every enabled integration: one outcome per practitioner each. */
+		per = 0;
+		for (size_t i = 0; i < practlink_integration_count(ctx); i++) {
+			practlink_integration_info in;
+			if (practlink_integration_get(ctx, i, &in) == PRACTLINK_OK && in.enabled)
+				per++;
+		}
+		t.several = per > 1;
+		per = per ? per : 1;
+	}
 	if (keys_csv)
 		t.total += t.n_rows;
 	else if (ids)
 		t.total = n_ids;
 	else if ((st = practlink_practitioner_each(ctx, count_one, &t.total)))
 		return cli_fail(ctx, st);
+	t.total *= per;
 	b.next = keys_csv || ids ? next : NULL;
 	b.next_arg = &t;
 	b.done = done;
@@ -276,8 +315,10 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 		summary(&t);
 		rc = got_signal ? 128 + got_signal : practlink_exit_code(t.worst);
 	}
-	for (size_t i = 0; i < t.n_failed; i++)
+	for (size_t i = 0; i < t.n_failed; i++) {
 		free(t.failed[i].message);
+		free(t.failed[i].hint);
+	}
 	free(t.failed);
 	for (size_t i = 0; i < t.n_rows; i++)
 		if (t.rows[i].key) {

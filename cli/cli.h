@@ -27,14 +27,32 @@ struct command {
 	const char *help;
 };
 
-/* The command running, for usage messages. */
+/* The command running, for usage messages; the global options. */
 extern const struct command *cli_command;
+extern struct opts cli_opts;
+/* Whether a JSON document went to stdout already: a failure after it
+ * prints no second one. */
+extern bool cli_json_printed;
 
-/* Reports ctx's last error (or the status's text) and its hint on stderr;
- * returns the exit code. */
+/* Reports ctx's last error (or the status's text) and its hint on stderr,
+ * and with --json as one document on stdout; returns the exit code. */
 int cli_fail(practlink_ctx *ctx, practlink_status st);
+/* The same for a failure the command found itself. */
+int cli_fail_with(practlink_status st, const char *msg, const char *hint);
 /* Reports a usage error and the command's usage; returns 64. */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Prints to stdout unless -q or --json: what went well. */
+void cli_say(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* The name of names nearest to word, when it looks like a typo of it. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+/* Writes text (from a roster, a record, the network) to f with anything
+ * a terminal would act on (ESC, CR, BEL, other controls, invalid UTF-8)
+ * shown escaped as \xHH. */
+void cli_put_text(FILE *f, const char *text);
+/* How many columns text takes on a terminal (UTF-8, wide characters). */
+size_t cli_width(const char *text);
+/* Prints text to stdout escaped as cli_put_text, padded to width columns. */
+void cli_put_cell(const char *text, size_t width);
 /* Parses the command's options with getopt_long; the caller loops until -1.
  * Returns '?' after reporting an unknown option. */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
@@ -65,7 +83,8 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 
 /* secrets.c: keys in and out, never through argv. */
 /* Reads a key from path ("-": standard input) into buf; the file must be
- * closed to others. Returns the length, or -1 after reporting why. */
+ * closed to others. Returns the length, or minus the exit code after
+ * reporting why. */
 long cli_read_key_file(const char *path, char *buf, size_t size);
 /* The terminal, or NULL when there is none. */
 FILE *cli_tty(void);
@@ -74,10 +93,12 @@ FILE *cli_tty(void);
 long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size);
 
 /* csv.c: reads path, calling row for each record after the header with
- * its line number and fields. header names the columns expected first;
- * optional ones may follow. Returns 0, or -1 after reporting a file that
- * cannot be read or whose header is wrong. */
-typedef void (*cli_csv_row)(void *arg, size_t line, size_t n, char **fields);
+ * its line number and fields; problem, when not NULL, says why the row
+ * cannot be used (a NUL byte). header names the
+ * columns expected first; optional ones may follow. Returns 0, or the exit
+ * code after reporting a file that cannot be read or whose header is
+ * wrong (66 for a file that is not there). */
+typedef void (*cli_csv_row)(void *arg, size_t line, size_t n, char **fields, const char *problem);
 int cli_csv_read(const char *path, const char *const *header, size_t required, size_t optional,
 		 cli_csv_row row, void *arg);
 

@@ -1,5 +1,6 @@
 /* csv.c - rosters and key lists, read with libcsv. A row's problems are
- * the caller's to report, by line number; the file's are reported here. */
+ * the caller's to report, by line number; the file's are reported here.
+ * Spreadsheets' habits are accepted: a UTF-8 byte order mark, CRLF. */
 #include "cli.h"
 
 #include <csv.h>
@@ -22,18 +23,23 @@ struct reader {
 	bool header_done;
 	bool bad_header;
 	bool overflow;
+	char problem[160]; /* what makes the current record unusable */
 };
 
 static void on_field(void *data, size_t len, void *p)
 {
 	struct reader *r = p;
+	const char *name = r->n < r->required + r->optional ? r->header[r->n] : "extra";
 
-	if (r->n < MAX_FIELDS) {
-		r->fields[r->n] = strndup(data ? data : "", len);
-		r->n++;
-	} else {
+	if (r->n >= MAX_FIELDS) {
 		r->overflow = true;
+		return;
 	}
+	if (!r->problem[0] && data && memchr(data, '\0', len))
+		snprintf(r->problem, sizeof r->problem, "field %zu (%s) holds a NUL byte", r->n + 1,
+			 name);
+	r->fields[r->n] = strndup(data ? data : "", len);
+	r->n++;
 }
 
 static void clear(struct reader *r)
@@ -46,6 +52,7 @@ static void clear(struct reader *r)
 	}
 	r->n = 0;
 	r->overflow = false;
+	r->problem[0] = '\0';
 }
 
 static void on_row(int end, void *p)
@@ -63,11 +70,33 @@ static void on_row(int end, void *p)
 		if (r->n > r->required + r->optional)
 			r->bad_header = true;
 	} else if (!r->bad_header && !(r->n == 1 && r->fields[0] && !*r->fields[0])) {
-		r->row(r->arg, r->line, r->overflow ? MAX_FIELDS + 1 : r->n, r->fields);
+		r->row(r->arg, r->line, r->overflow ? MAX_FIELDS + 1 : r->n, r->fields,
+		       r->problem[0] ? r->problem : NULL);
 	}
 	clear(r);
 	/* Rows end on their newline, before the caller counts it. */
 	r->line = r->next_line + 1;
+}
+
+/* Feeds n bytes of buf, line by line, so that each record knows where it
+ * began. Returns false after reporting a parse error. */
+static bool feed(struct csv_parser *p, struct reader *r, const char *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		const char *nl = memchr(buf + off, '\n', n - off);
+		size_t chunk = nl ? (size_t)(nl - (buf + off)) + 1 : n - off;
+		if (csv_parse(p, buf + off, chunk, on_field, on_row, r) != chunk) {
+			char msg[4200];
+			snprintf(msg, sizeof msg, "%s:%zu: %s", r->path, r->next_line,
+				 csv_strerror(csv_error(p)));
+			cli_fail_with(PRACTLINK_USAGE, msg, "");
+			return false;
+		}
+		if (nl)
+			r->next_line++;
+		off += chunk;
+	}
+	return true;
 }
 
 int cli_csv_read(const char *path, const char *const *header, size_t required, size_t optional,
@@ -80,41 +109,38 @@ int cli_csv_read(const char *path, const char *const *header, size_t required, s
 			    .row = row,
 			    .arg = arg };
 	struct csv_parser p;
-	char buf[4096];
-	size_t n;
+	char buf[4096], msg[4200];
+	size_t n, skip;
+	bool first = true;
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	int rc = 0;
 
 	if (!f) {
-		fprintf(stderr, "practlink: %s: %s\n", path, strerror(errno));
-		return -1;
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		return cli_fail_with(errno == ENOENT || errno == EACCES ? PRACTLINK_NO_INPUT
+									: PRACTLINK_STORE,
+				     msg, practlink_hint(PRACTLINK_NO_INPUT));
 	}
 	csv_init(&p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
 	r.line = r.next_line = 1;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		/* Feed line by line, so that each record knows where it began. */
-		for (size_t off = 0; off < n;) {
-			char *nl = memchr(buf + off, '\n', n - off);
-			size_t chunk = nl ? (size_t)(nl - (buf + off)) + 1 : n - off;
-			if (csv_parse(&p, buf + off, chunk, on_field, on_row, &r) != chunk) {
-				fprintf(stderr, "practlink: %s:%zu: %s\n", path, r.next_line,
-					csv_strerror(csv_error(&p)));
-				rc = -1;
-				goto out;
-			}
-			if (nl)
-				r.next_line++;
-			off += chunk;
+		/* A spreadsheet's byte order mark is not part of the header. */
+		skip = first && n >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		first = false;
+		if (!feed(&p, &r, buf + skip, n - skip)) {
+			rc = practlink_exit_code(PRACTLINK_USAGE);
+			goto out;
 		}
 	}
 	csv_fini(&p, on_field, on_row, &r);
 	if (r.bad_header || !r.header_done) {
-		fprintf(stderr, "practlink: %s:1: the header must be ", path);
-		for (size_t i = 0; i < required + optional; i++)
-			fprintf(stderr, "%s%s%s%s", i ? "," : "", i == required ? "[" : "",
-				header[i], i + 1 == required + optional && optional ? "]" : "");
-		fprintf(stderr, "\n");
-		rc = -1;
+		int used = snprintf(msg, sizeof msg, "%s:1: the header must be ", path);
+		for (size_t i = 0; i < required + optional && used > 0 && (size_t)used < sizeof msg;
+		     i++)
+			used += snprintf(msg + used, sizeof msg - (size_t)used, "%s%s%s%s",
+					 i ? "," : "", i == required ? "[" : "", header[i],
+					 i + 1 == required + optional && optional ? "]" : "");
+		rc = cli_fail_with(PRACTLINK_USAGE, msg, "");
 	}
 out:
 	clear(&r);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add(practlink_ctx *ctx, int argc, char **argv)
+static int add(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "first-name", required_argument, NULL, 'f' },
@@ -35,143 +35,384 @@ static int add(practlink_ctx *ctx, int argc, char **argv)
 	if (!p.first_name || !p.last_name || !p.email)
 		return cli_usage("practitioner add needs --first-name, --last-name and --email");
 	if (key_file && (len = cli_read_key_file(key_file, key, sizeof key)) < 0)
-		return practlink_exit_code(PRACTLINK_USAGE);
+		return (int)-len;
 	st = practlink_practitioner_add(ctx, &p, len >= 0 ? key : NULL, len >= 0 ? (size_t)len : 0);
 	explicit_bzero(key, sizeof key);
 	if (st != PRACTLINK_OK)
 		return cli_fail(ctx, st);
-	printf("added %s (%s %s)%s\n", p.id, p.first_name, p.last_name,
-	       key_file ? "" : " with a new PMS key");
+	if (o->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "added", p.id);
+		cJSON_AddBoolToObject(doc, "new_pms_key", !key_file);
+		cli_print_json(doc);
+	}
+	cli_say("added %s (", p.id);
+	if (o->verbosity >= 0 && !o->json) {
+		cli_put_text(stdout, p.first_name);
+		putchar(' ');
+		cli_put_text(stdout, p.last_name);
+	}
+	cli_say(")%s\n", key_file ? "" : " with a new PMS key");
 	return 0;
 }
 
 struct import {
 	practlink_ctx *ctx;
 	const char *path;
-	size_t added, failed;
+	size_t added, unchanged, failed;
 	practlink_status worst;
+	cJSON *rows; /* --json: the rows skipped */
 };
 
-static void import_row(void *arg, size_t line, size_t n, char **f)
+static void skipped(struct import *im, size_t line, practlink_status st, const char *msg,
+		    const char *hint)
+{
+	im->failed++;
+	im->worst = cli_worse(im->worst, st);
+	fprintf(stderr, "practlink: %s:%zu: ", im->path, line);
+	cli_put_text(stderr, msg);
+	fprintf(stderr, "; row skipped\n");
+	if (im->rows) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddNumberToObject(r, "line", (double)line);
+		cJSON_AddStringToObject(r, "status", practlink_status_name(st));
+		cJSON_AddStringToObject(r, "message", msg);
+		cJSON_AddStringToObject(r, "hint", hint);
+		cJSON_AddItemToArray(im->rows, r);
+	}
+}
+
+static void import_row(void *arg, size_t line, size_t n, char **f, const char *problem)
 {
 	struct import *im = arg;
 	practlink_status st;
+	char msg[128];
+	int same = 0;
 
+	if (problem)
+		return skipped(im, line, PRACTLINK_BAD_DATA, problem, "");
 	if (n < 4 || n > 5) {
-		fprintf(stderr,
-			"practlink: %s:%zu: expected 4 or 5 fields, found %zu; row skipped\n",
-			im->path, line, n);
-		im->failed++;
-		im->worst = cli_worse(im->worst, PRACTLINK_USAGE);
-		return;
+		snprintf(msg, sizeof msg, "expected 4 or 5 fields, found %zu", n);
+		return skipped(im, line, PRACTLINK_USAGE, msg, "");
 	}
 	practlink_person p = { f[0] ? f[0] : "", f[1], f[2], f[3], NULL };
 	const char *key = n == 5 && f[4] && *f[4] ? f[4] : NULL;
-	st = practlink_practitioner_add(im->ctx, &p, key, key ? strlen(key) : 0);
-	if (st == PRACTLINK_OK) {
+	st = practlink_practitioner_import(im->ctx, &p, key, key ? strlen(key) : 0, &same);
+	if (st != PRACTLINK_OK)
+		return skipped(im, line, st, practlink_errmsg(im->ctx), practlink_errhint(im->ctx));
+	if (same)
+		im->unchanged++;
+	else
 		im->added++;
-		return;
-	}
-	fprintf(stderr, "practlink: %s:%zu: %s; row skipped\n", im->path, line,
-		practlink_errmsg(im->ctx));
-	im->failed++;
-	im->worst = cli_worse(im->worst, st);
 }
 
-static int import(practlink_ctx *ctx, int argc, char **argv)
+static int import(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
 	static const char *const header[] = { "id", "first_name", "last_name", "email", "pms_key" };
 	static const struct option none[] = { { 0 } };
-	struct import im = { ctx, NULL, 0, 0, PRACTLINK_OK };
+	struct import im = { ctx, NULL, 0, 0, 0, PRACTLINK_OK, NULL };
+	int rc;
 
 	if (cli_getopt(argc, argv, "", none) != -1)
 		return practlink_exit_code(PRACTLINK_USAGE);
 	if (argc - optind != 1)
 		return cli_usage("practitioner import takes one FILE.csv");
 	im.path = argv[optind];
-	if (cli_csv_read(im.path, header, 4, 1, import_row, &im) < 0)
-		return practlink_exit_code(PRACTLINK_USAGE);
-	printf("imported %zu practitioner%s from %s", im.added, im.added == 1 ? "" : "s", im.path);
+	im.rows = o->json ? cJSON_CreateArray() : NULL;
+	if ((rc = cli_csv_read(im.path, header, 4, 1, import_row, &im)) > 0) {
+		cJSON_Delete(im.rows);
+		return rc;
+	}
+	if (o->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "file", im.path);
+		cJSON_AddNumberToObject(doc, "added", (double)im.added);
+		cJSON_AddNumberToObject(doc, "unchanged", (double)im.unchanged);
+		cJSON_AddNumberToObject(doc, "skipped", (double)im.failed);
+		cJSON_AddItemToObject(doc, "failed", im.rows);
+		cli_print_json(doc);
+	}
+	cli_say("imported %zu practitioner%s from %s", im.added, im.added == 1 ? "" : "s", im.path);
+	if (im.unchanged)
+		cli_say("; %zu unchanged", im.unchanged);
 	if (im.failed)
-		printf("; %zu row%s skipped (see above)", im.failed, im.failed == 1 ? "" : "s");
-	printf("\n");
+		cli_say("; %zu row%s skipped (see above)", im.failed, im.failed == 1 ? "" : "s");
+	cli_say("\n");
 	return practlink_exit_code(im.worst);
 }
 
-/* Collects the status lines of one practitioner. */
-struct listing {
-	const struct opts *o;
-	cJSON *doc;
-	char last_id[80];
+/* --- list and show ----------------------------------------------------------- */
+
+/* Every practitioner with their links, as cJSON objects sorted by id. */
+struct people {
+	cJSON *all; /* array */
+	const char *integration;
 };
 
-static practlink_status list_one(void *arg, const practlink_link_info *in)
+static cJSON *link_object(const practlink_link_info *in)
 {
-	struct listing *l = arg;
-	cJSON *p;
+	cJSON *l = cJSON_CreateObject();
+	char t[32];
 
-	if (strcmp(l->last_id, in->id) == 0) {
-		if (l->o->json) {
-			p = cJSON_GetArrayItem(l->doc, cJSON_GetArraySize(l->doc) - 1);
-			cJSON_AddStringToObject(cJSON_GetObjectItem(p, "links"), in->integration,
-						in->state);
-		} else {
-			printf(" %s=%s", in->integration, in->state);
-		}
-		return PRACTLINK_OK;
+	cJSON_AddStringToObject(l, "state", in->state);
+	if (in->rotation_pending)
+		cJSON_AddStringToObject(l, "note", "rotation pending; old keys in use");
+	if (in->user_id)
+		cJSON_AddStringToObject(l, "user_id", in->user_id);
+	if (in->linked_at)
+		cJSON_AddStringToObject(l, "linked_at", cli_time(in->linked_at, t));
+	if (in->verified_at)
+		cJSON_AddStringToObject(l, "verified_at", cli_time(in->verified_at, t));
+	if (in->key_hint)
+		cJSON_AddStringToObject(l, "key_hint", in->key_hint);
+	if (in->error != PRACTLINK_OK) {
+		cJSON *e = cJSON_AddObjectToObject(l, "error");
+		cJSON_AddStringToObject(e, "status", practlink_status_name(in->error));
+		if (in->error_step)
+			cJSON_AddStringToObject(e, "step", in->error_step);
+		cJSON_AddStringToObject(e, "message", in->error_message ? in->error_message : "");
+		cJSON_AddStringToObject(e, "hint", in->error_hint ? in->error_hint : "");
 	}
-	if (!l->o->json && l->last_id[0])
-		printf("\n");
-	snprintf(l->last_id, sizeof l->last_id, "%s", in->id);
-	if (l->o->json) {
+	return l;
+}
+
+static practlink_status gather(void *arg, const practlink_link_info *in)
+{
+	struct people *pp = arg;
+	int n = cJSON_GetArraySize(pp->all);
+	cJSON *p = n ? cJSON_GetArrayItem(pp->all, n - 1) : NULL;
+	char t[32];
+
+	if (!p || strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "id")), in->id) != 0) {
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "id", in->id);
 		cJSON_AddStringToObject(p, "first_name", in->first_name ? in->first_name : "");
 		cJSON_AddStringToObject(p, "last_name", in->last_name ? in->last_name : "");
 		cJSON_AddStringToObject(p, "email", in->email ? in->email : "");
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "links"), in->integration,
-					in->state);
-		cJSON_AddItemToArray(l->doc, p);
-	} else {
-		printf("%-16s %-28s %-32s %s=%s", in->id, in->first_name ? in->first_name : "?",
-		       in->email ? in->email : "?", in->integration, in->state);
+		if (in->created_at)
+			cJSON_AddStringToObject(p, "created_at", cli_time(in->created_at, t));
+		cJSON_AddObjectToObject(p, "links");
+		cJSON_AddItemToArray(pp->all, p);
 	}
+	cJSON_AddItemToObject(cJSON_GetObjectItem(p, "links"), in->integration, link_object(in));
 	return PRACTLINK_OK;
 }
 
-static int list(practlink_ctx *ctx, const struct opts *o, const char *id)
+static int by_id(const void *a, const void *b)
 {
-	struct listing l = { o, o->json ? cJSON_CreateArray() : NULL, "" };
-	practlink_status st;
+	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
 
-	if (!o->json)
-		printf("%-16s %-28s %-32s %s\n", "ID", "NAME", "EMAIL", "LINKS");
-	st = practlink_status_each(ctx, id, NULL, list_one, &l);
-	if (o->json)
-		cli_print_json(l.doc);
-	else if (l.last_id[0])
+	return strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "id")),
+		      cJSON_GetStringValue(cJSON_GetObjectItem(y, "id")));
+}
+
+/* Sorts the array's items by id, in place. */
+static void sort_by_id(cJSON *array)
+{
+	size_t n = (size_t)cJSON_GetArraySize(array), i = 0;
+	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
+
+	if (!v)
+		return;
+	while (cJSON_GetArraySize(array))
+		v[i++] = cJSON_DetachItemFromArray(array, 0);
+	qsort(v, n, sizeof *v, by_id);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(array, v[i]);
+	free(v);
+}
+
+static const char *text_of(const cJSON *o, const char *name)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, name));
+	return s ? s : "-";
+}
+
+static void full_name(const cJSON *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s", text_of(p, "first_name"), text_of(p, "last_name"));
+}
+
+static int list(practlink_ctx *ctx, const struct opts *o)
+{
+	struct people pp = { cJSON_CreateArray(), NULL };
+	size_t w_id = 2, w_name = 4, w_email = 5;
+	practlink_status st = practlink_status_each(ctx, NULL, NULL, gather, &pp);
+	const cJSON *p, *l;
+	char name[600];
+
+	sort_by_id(pp.all);
+	if (o->json) {
+		cli_print_json(pp.all);
+		return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
+	}
+	cJSON_ArrayForEach(p, pp.all)
+	{
+		full_name(p, name, sizeof name);
+		w_id = cli_width(text_of(p, "id")) > w_id ? cli_width(text_of(p, "id")) : w_id;
+		w_name = cli_width(name) > w_name ? cli_width(name) : w_name;
+		w_email = cli_width(text_of(p, "email")) > w_email ? cli_width(text_of(p, "email"))
+								   : w_email;
+	}
+	cli_put_cell("ID", w_id + 2);
+	cli_put_cell("NAME", w_name + 2);
+	cli_put_cell("EMAIL", w_email + 2);
+	printf("LINKS\n");
+	cJSON_ArrayForEach(p, pp.all)
+	{
+		full_name(p, name, sizeof name);
+		cli_put_cell(text_of(p, "id"), w_id + 2);
+		cli_put_cell(name, w_name + 2);
+		cli_put_cell(text_of(p, "email"), w_email + 2);
+		cJSON_ArrayForEach(l, cJSON_GetObjectItem(p, "links"))
+		{
+			printf("%s%s=%s", l == cJSON_GetObjectItem(p, "links")->child ? "" : " ",
+			       l->string, text_of(l, "state"));
+		}
 		printf("\n");
+	}
+	cJSON_Delete(pp.all);
 	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
+}
+
+static void show_line(const char *label, const char *value)
+{
+	printf("  %-12s ", label);
+	cli_put_text(stdout, value);
+	printf("\n");
+}
+
+static int show(practlink_ctx *ctx, const struct opts *o, const char *id)
+{
+	struct people pp = { cJSON_CreateArray(), NULL };
+	practlink_status st = practlink_status_each(ctx, id, NULL, gather, &pp);
+	const cJSON *p = cJSON_GetArrayItem(pp.all, 0), *l, *e;
+	char name[600];
+
+	if (st != PRACTLINK_OK || !p) {
+		cJSON_Delete(pp.all);
+		return cli_fail(ctx, st != PRACTLINK_OK ? st : PRACTLINK_NOT_FOUND);
+	}
+	if (o->json) {
+		cli_print_json(cJSON_DetachItemFromArray(pp.all, 0));
+		cJSON_Delete(pp.all);
+		return 0;
+	}
+	full_name(p, name, sizeof name);
+	show_line("id", text_of(p, "id"));
+	show_line("name", name);
+	show_line("email", text_of(p, "email"));
+	show_line("created", text_of(p, "created_at"));
+	cJSON_ArrayForEach(l, cJSON_GetObjectItem(p, "links"))
+	{
+		printf("%s:\n", l->string);
+		show_line("state", text_of(l, "state"));
+		if (cJSON_GetObjectItem(l, "note"))
+			show_line("note", text_of(l, "note"));
+		show_line("user", text_of(l, "user_id"));
+		show_line("linked", text_of(l, "linked_at"));
+		show_line("verified", text_of(l, "verified_at"));
+		show_line("key", cJSON_GetObjectItem(l, "key_hint") ? text_of(l, "key_hint") : "-");
+		if ((e = cJSON_GetObjectItem(l, "error"))) {
+			char what[1200];
+			snprintf(what, sizeof what, "%s: %s", text_of(e, "status"),
+				 text_of(e, "message"));
+			show_line("last error", what);
+			if (*text_of(e, "hint") && strcmp(text_of(e, "hint"), "-") != 0)
+				show_line("hint", text_of(e, "hint"));
+		}
+	}
+	cJSON_Delete(pp.all);
+	return 0;
+}
+
+/* --- remove ------------------------------------------------------------------ */
+
+struct linked {
+	char names[8][65];
+	size_t n;
+};
+
+static practlink_status note_linked(void *arg, const practlink_link_info *in)
+{
+	struct linked *ln = arg;
+
+	if (strcmp(in->state, "unlinked") != 0 && ln->n < 8)
+		snprintf(ln->names[ln->n++], sizeof ln->names[0], "%s", in->integration);
+	return PRACTLINK_OK;
+}
+
+static int remove_one(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+	struct linked ln = { .n = 0 };
+	practlink_status st;
+	bool force = false;
+	char msg[1024];
+	int c;
+
+	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (c != 'f')
+			return practlink_exit_code(PRACTLINK_USAGE);
+		force = true;
+	}
+	if (argc - optind != 1)
+		return cli_usage("practitioner remove takes one ID");
+	const char *id = argv[optind];
+	if ((st = practlink_status_each(ctx, id, NULL, note_linked, &ln)) != PRACTLINK_OK)
+		return cli_fail(ctx, st);
+	if (ln.n && !force) {
+		snprintf(msg, sizeof msg,
+			 "%s still has a link on %s; removing it would leave the platform "
+			 "holding keys no one can revoke",
+			 id, ln.names[0]);
+		return cli_fail_with(PRACTLINK_USAGE, msg,
+				     "unlink first (practlink unlink ID -i INTEGRATION), or remove "
+				     "with --force, which unlinks every link first");
+	}
+	for (size_t i = 0; i < ln.n; i++) {
+		practlink_assist *manual = NULL;
+		if ((st = practlink_unlink(ctx, id, ln.names[i], &manual)) != PRACTLINK_OK)
+			return cli_fail(ctx, st);
+		if (practlink_assist_count(manual) && !o->json) {
+			fprintf(stderr, "%s has no API to revoke the link of %s; do it by hand:\n",
+				ln.names[i], id);
+			for (size_t k = 0; k < practlink_assist_count(manual); k++)
+				fprintf(stderr, "  %zu. %s\n", k + 1,
+					practlink_assist_text(manual, k));
+		}
+		practlink_assist_free(manual);
+	}
+	if ((st = practlink_practitioner_remove(ctx, id)) != PRACTLINK_OK)
+		return cli_fail(ctx, st);
+	if (o->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "removed", id);
+		cJSON_AddNumberToObject(doc, "links_removed", (double)ln.n);
+		cli_print_json(doc);
+	}
+	cli_say("removed %s\n", id);
+	return 0;
 }
 
 int cmd_practitioner(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
+	static const char *const subs[] = { "add", "import", "list", "show", "remove" };
 	const char *sub = argc > 1 ? argv[1] : "";
+	const char *near;
 
 	if (strcmp(sub, "add") == 0)
-		return add(ctx, argc - 1, argv + 1);
+		return add(ctx, o, argc - 1, argv + 1);
 	if (strcmp(sub, "import") == 0)
-		return import(ctx, argc - 1, argv + 1);
+		return import(ctx, o, argc - 1, argv + 1);
 	if (strcmp(sub, "list") == 0 && argc == 2)
-		return list(ctx, o, NULL);
+		return list(ctx, o);
 	if (strcmp(sub, "show") == 0 && argc == 3)
-		return list(ctx, o, argv[2]);
-	if (strcmp(sub, "remove") == 0 && argc == 3) {
-		practlink_status st = practlink_practitioner_remove(ctx, argv[2]);
-		if (st != PRACTLINK_OK)
-			return cli_fail(ctx, st);
-		printf("removed %s\n", argv[2]);
-		return 0;
-	}
+		return show(ctx, o, argv[2]);
+	if (strcmp(sub, "remove") == 0)
+		return remove_one(ctx, o, argc - 1, argv + 1);
+	if (*sub && (near = cli_nearest(sub, subs, sizeof subs / sizeof subs[0])) &&
+	    strcmp(near, sub) != 0)
+		return cli_usage("unknown 'practitioner %s'; did you mean '%s'?", sub, near);
 	return cli_usage("practitioner needs add, import, list, show ID or remove ID");
 }

@@ -8,6 +8,8 @@
  */
 #include "cli.h"
 
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,6 +18,8 @@
 #include <time.h>
 
 const struct command *cli_command;
+struct opts cli_opts;
+bool cli_json_printed;
 
 static const struct command commands[] = {
 	{ "practitioner", cmd_practitioner,
@@ -69,38 +73,149 @@ static const char *const level_words[] = {
 
 static void log_to_stderr(void *data, int level, const char *msg)
 {
-	fprintf(stderr, "practlink: %s: %s\n", level_words[level & 7], msg);
+	fprintf(stderr, "practlink: %s: ", level_words[level & 7]);
+	cli_put_text(stderr, msg);
+	fputc('\n', stderr);
+}
+
+/* What --json prints when a command fails before its own document. */
+static void fail_json(practlink_status st, const char *msg, const char *hint)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(doc, "status", practlink_status_name(st));
+	cJSON_AddNumberToObject(doc, "exit", practlink_exit_code(st));
+	cJSON_AddStringToObject(doc, "message", msg);
+	if (*hint)
+		cJSON_AddStringToObject(doc, "hint", hint);
+	else
+		cJSON_AddNullToObject(doc, "hint");
+	cli_print_json(doc);
+}
+
+int cli_fail_with(practlink_status st, const char *msg, const char *hint)
+{
+	if (!msg || !*msg)
+		msg = practlink_strerror(st);
+	fputs("practlink: ", stderr);
+	cli_put_text(stderr, msg);
+	fputc('\n', stderr);
+	if (*hint) {
+		fputs("practlink: hint: ", stderr);
+		cli_put_text(stderr, hint);
+		fputc('\n', stderr);
+	}
+	if (cli_opts.json && !cli_json_printed)
+		fail_json(st, msg, hint);
+	return practlink_exit_code(st);
 }
 
 int cli_fail(practlink_ctx *ctx, practlink_status st)
 {
-	const char *hint = practlink_hint(st);
-	const char *msg = ctx ? practlink_errmsg(ctx) : "";
+	/* The message and hint are the last failure's only if it is this one. */
+	bool own = ctx && *practlink_errmsg(ctx);
 
-	fprintf(stderr, "practlink: %s\n", *msg ? msg : practlink_strerror(st));
-	if (*hint)
-		fprintf(stderr, "practlink: hint: %s\n", hint);
-	return practlink_exit_code(st);
+	return cli_fail_with(st, own ? practlink_errmsg(ctx) : practlink_strerror(st),
+			     own ? practlink_errhint(ctx) : practlink_hint(st));
 }
 
 int cli_usage(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "practlink: ");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "practlink: %s\n", msg);
 	if (cli_command)
-		fprintf(stderr, "\nusage: practlink %s\n", cli_command->usage);
-	else
-		fprintf(stderr, "\n");
+		fprintf(stderr, "usage: practlink %s\n", cli_command->usage);
+	if (cli_opts.json && !cli_json_printed)
+		fail_json(PRACTLINK_USAGE, msg, "");
 	return practlink_exit_code(PRACTLINK_USAGE);
+}
+
+void cli_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli_opts.verbosity < 0 || cli_opts.json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* The edit distance of a and b, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64];
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (up + 1 < best)
+				best = up + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = 3; /* further than two edits is no longer a typo */
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(word, names[i]);
+		if (strncmp(word, names[i], strlen(word)) == 0 && strlen(word) >= 3)
+			d = 1; /* a prefix: "stat" for "status" */
+		if (d < best_d) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+/* The long options a command knows, and the global ones, as "--name". */
+static const char *nearest_option(const char *word, const struct option *longopts)
+{
+	static const char *const globals[] = { "--config", "--module-dir", "--json",
+					       "--quiet",  "--verbose",    "--help" };
+	const char *names[48];
+	static char spelled[48][40];
+	size_t n = 0;
+	char bare[64];
+
+	snprintf(bare, sizeof bare, "%s", word);
+	if (strchr(bare, '='))
+		*strchr(bare, '=') = '\0';
+	for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++)
+		names[n++] = globals[i];
+	for (const struct option *o = longopts; o && o->name && n < 48; o++) {
+		snprintf(spelled[n], sizeof spelled[n], "--%s", o->name);
+		names[n] = spelled[n];
+		n++;
+	}
+	return cli_nearest(bare, names, n);
 }
 
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	char spec[64];
+	const char *near;
 	int c;
 
 	/* Options may follow the command's words: "link p1 -i mock". */
@@ -108,7 +223,12 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 	opterr = 0;
 	c = getopt_long(argc, argv, spec, longopts, NULL);
 	if (c == '?') {
-		cli_usage("%s: unknown option", argv[optind - 1]);
+		const char *word = argv[optind - 1];
+		near = strncmp(word, "--", 2) == 0 ? nearest_option(word, longopts) : NULL;
+		if (near)
+			cli_usage("%s: unknown option; did you mean '%s'?", word, near);
+		else
+			cli_usage("%s: unknown option", word);
 	} else if (c == ':') {
 		cli_usage("%s needs a value", argv[optind - 1]);
 		c = '?';
@@ -124,6 +244,7 @@ void cli_print_json(cJSON *doc)
 		puts(text);
 	free(text);
 	cJSON_Delete(doc);
+	cli_json_printed = true;
 }
 
 practlink_status cli_worse(practlink_status a, practlink_status b)
@@ -155,9 +276,11 @@ static void keep_keys_in(void)
 	setrlimit(RLIMIT_CORE, &none);
 }
 
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
 static const struct command *find_command(const char *name)
 {
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
@@ -167,80 +290,173 @@ static void print_usage(FILE *f)
 {
 	fprintf(f, "usage: practlink [--config FILE] [--module-dir DIR] [--json] [-q|-v] "
 		   "COMMAND ...\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\n'practlink COMMAND --help' says more of each.\n");
+	fprintf(f, "  help [COMMAND]\n\nGlobal options may stand before or after the command."
+		   "\n'practlink help COMMAND' says more of each.\n");
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[N_COMMANDS + 1];
+	const char *near;
+
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i].name;
+	names[N_COMMANDS] = "help";
+	near = cli_nearest(name, names, N_COMMANDS + 1);
+	if (near)
+		return cli_usage("unknown command '%s'; did you mean '%s'?", name, near);
+	cli_usage("unknown command '%s'", name);
+	print_usage(stderr);
+	return practlink_exit_code(PRACTLINK_USAGE);
+}
+
+/* practlink help [COMMAND]. */
+static int help(const char *name)
+{
+	const struct command *cmd;
+
+	if (!name) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (!(cmd = find_command(name)))
+		return unknown_command(name);
+	printf("usage: practlink %s\n\n%s\n", cmd->usage, cmd->help);
+	return 0;
+}
+
+/* Options of any command that take a value as the next word: a global
+ * option's look-alike there is that value, not an option. */
+static bool takes_value(const char *word)
+{
+	static const char *const with_value[] = {
+		"-i",
+		"--integration",
+		"-j",
+		"--jobs",
+		"--first-name",
+		"--last-name",
+		"--email",
+		"--pms-key-file",
+		"--backend-key-file",
+		"--backend-keys",
+		"--state",
+	};
+
+	for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+		if (strcmp(word, with_value[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Takes the global options out of argv, wherever they stand, as git and
+ * systemctl allow; what is left is the command and its own words. Returns
+ * -1 to go on, else the exit code. */
+static int global_options(int *argc, char **argv, struct opts *o, bool *want_help)
+{
+	int kept = 1;
+	bool words_only = false;
+
+	for (int i = 1; i < *argc; i++) {
+		char *a = argv[i];
+		const char *value = NULL;
+
+		if (words_only || a[0] != '-' || strcmp(a, "-") == 0) {
+			argv[kept++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			words_only = true;
+			argv[kept++] = a;
+			continue;
+		}
+		if (strcmp(a, "--config") == 0 || strcmp(a, "--module-dir") == 0) {
+			if (i + 1 >= *argc)
+				return cli_usage("%s needs a value", a);
+			value = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0 ||
+			   strncmp(a, "--module-dir=", 13) == 0) {
+			value = strchr(a, '=') + 1;
+		}
+		if (value) {
+			if (a[2] == 'c')
+				o->config = value;
+			else
+				o->module_dir = value;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			o->verbosity = -1;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->verbosity = 1;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			*want_help = true;
+		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("practlink %s (module ABI %d)\n", PACKAGE_VERSION,
+			       PRACTLINK_MODULE_ABI);
+			return 0;
+		} else {
+			argv[kept++] = a;
+			if (takes_value(a) && i + 1 < *argc)
+				argv[kept++] = argv[++i];
+		}
+	}
+	argv[kept] = NULL;
+	*argc = kept;
+	return -1;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "module-dir", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	struct opts o = { 0 };
 	practlink_ctx *ctx = NULL;
 	practlink_status st;
-	int c, rc;
+	bool want_help = false;
+	int rc;
 
 	keep_keys_in();
+	/* Names are UTF-8 whatever the terminal's locale says: measure and
+	 * check them as such. */
+	if (!setlocale(LC_CTYPE, "") || strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
 
-	while ((c = getopt_long(argc, argv, "+qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': o.config = optarg; break;
-		case 'm': o.module_dir = optarg; break;
-		case 'J': o.json = true; break;
-		case 'q': o.verbosity = -1; break;
-		case 'v': o.verbosity = 1; break;
-		case 'h': print_usage(stdout); return 0;
-		case 'V':
-			printf("practlink %s (module ABI %d)\n", PACKAGE_VERSION,
-			       PRACTLINK_MODULE_ABI);
-			return 0;
-		default: print_usage(stderr); return practlink_exit_code(PRACTLINK_USAGE);
-		}
-	}
-	if (optind >= argc) {
+	if ((rc = global_options(&argc, argv, &cli_opts, &want_help)) >= 0)
+		return rc;
+	if (argc < 2) {
+		if (want_help)
+			return help(NULL);
 		print_usage(stderr);
 		return practlink_exit_code(PRACTLINK_USAGE);
 	}
-	if (!(cli_command = find_command(argv[optind]))) {
-		fprintf(stderr, "practlink: unknown command '%s'\n", argv[optind]);
-		print_usage(stderr);
-		return practlink_exit_code(PRACTLINK_USAGE);
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc > 3)
+			return cli_usage("help takes at most one COMMAND");
+		return help(argc > 2 ? argv[2] : NULL);
 	}
-	for (int i = optind + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: practlink %s\n\n%s\n", cli_command->usage,
-			       cli_command->help);
-			return 0;
-		}
+	if (!(cli_command = find_command(argv[1])))
+		return unknown_command(argv[1]);
+	if (want_help)
+		return help(cli_command->name);
 
 	if ((st = practlink_new(&ctx)) != PRACTLINK_OK)
 		return cli_fail(NULL, st);
 	practlink_set_log(ctx,
-			  o.verbosity < 0   ? PRACTLINK_LOG_ERR
-			  : o.verbosity > 0 ? PRACTLINK_LOG_DEBUG
-					    : -1,
+			  cli_opts.verbosity < 0   ? PRACTLINK_LOG_ERR
+			  : cli_opts.verbosity > 0 ? PRACTLINK_LOG_DEBUG
+						   : -1,
 			  log_to_stderr, NULL);
-	if (o.module_dir)
-		practlink_set_module_dir(ctx, o.module_dir);
+	if (cli_opts.module_dir)
+		practlink_set_module_dir(ctx, cli_opts.module_dir);
 	/* doctor reports a broken configuration as one of its findings. */
 	if (cli_command->run != cmd_doctor && cli_command->run != cmd_keygen &&
-	    (st = practlink_load_config(ctx, o.config)) != PRACTLINK_OK) {
+	    (st = practlink_load_config(ctx, cli_opts.config)) != PRACTLINK_OK) {
 		rc = cli_fail(ctx, st);
 		practlink_free(ctx);
 		return rc;
 	}
-	int first = optind;
 	optind = 0; /* 0, not 1: glibc starts its getopt afresh for the command */
-	rc = cli_command->run(ctx, &o, argc - first, argv + first);
+	rc = cli_command->run(ctx, &cli_opts, argc - 1, argv + 1);
 	practlink_free(ctx);
 	return rc;
 }

@@ -14,29 +14,33 @@ long cli_read_key_file(const char *path, char *buf, size_t size)
 {
 	bool std_in = strcmp(path, "-") == 0;
 	int fd = std_in ? 0 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char msg[4300], hint[4200];
 	struct stat st;
 	size_t len = 0;
+	int rc;
 
 	if (fd < 0) {
-		fprintf(stderr, "practlink: %s: %s\n", path,
-			errno == ELOOP ? "is a symbolic link" : strerror(errno));
-		return -1;
+		snprintf(msg, sizeof msg, "%s: %s", path,
+			 errno == ELOOP ? "is a symbolic link; name the real file"
+					: strerror(errno));
+		return -cli_fail_with(errno == ENOENT ? PRACTLINK_NO_INPUT : PRACTLINK_USAGE, msg,
+				      errno == ENOENT ? practlink_hint(PRACTLINK_NO_INPUT) : "");
 	}
 	if (!std_in && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077))) {
-		fprintf(stderr,
-			"practlink: %s: a key file must be a regular file closed to others "
-			"(mode %04o); run: chmod 600 %s\n",
-			path, (unsigned)st.st_mode & 07777, path);
+		snprintf(msg, sizeof msg,
+			 "%s: a key file must be a regular file closed to others (mode %04o)", path,
+			 (unsigned)st.st_mode & 07777);
+		snprintf(hint, sizeof hint, "run: chmod 600 %s", path);
 		close(fd);
-		return -1;
+		return -cli_fail_with(PRACTLINK_USAGE, msg, hint);
 	}
 	if (!std_in && st.st_uid != 0 && st.st_uid != getuid()) {
-		fprintf(stderr,
-			"practlink: %s: owned by uid %u, neither root nor you (uid %u); a key "
-			"file must not be trusted from anyone else\n",
-			path, (unsigned)st.st_uid, (unsigned)getuid());
+		snprintf(msg, sizeof msg,
+			 "%s: owned by uid %u, neither root nor you (uid %u); a key file must not "
+			 "be trusted from anyone else",
+			 path, (unsigned)st.st_uid, (unsigned)getuid());
 		close(fd);
-		return -1;
+		return -cli_fail_with(PRACTLINK_USAGE, msg, "");
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf + len, size - 1 - len);
@@ -46,11 +50,12 @@ long cli_read_key_file(const char *path, char *buf, size_t size)
 			break;
 		len += (size_t)n;
 		if (len == size - 1) {
-			fprintf(stderr, "practlink: %s: longer than a key can be\n", path);
+			snprintf(msg, sizeof msg, "%s: longer than a key can be", path);
 			explicit_bzero(buf, size);
 			if (!std_in)
 				close(fd);
-			return -1;
+			rc = cli_fail_with(PRACTLINK_BAD_KEY, msg, "");
+			return -rc;
 		}
 	}
 	if (!std_in)

@@ -113,7 +113,7 @@ typedef struct practlink_services practlink_services;
  * "settings" group; a setting of the wrong type is CONFIG, with the file,
  * line and setting recorded as the error.
  */
-#define PRACTLINK_SERVICES_VERSION 1
+#define PRACTLINK_SERVICES_VERSION 2
 struct practlink_services {
 	unsigned version;
 	const char *integration; /* this instance's integration name */
@@ -154,6 +154,11 @@ struct practlink_services {
 	void (*http_free)(practlink_http_response *resp);
 
 	void *core; /* the core's own; a module leaves it alone */
+
+	/* Version 2. What the operator should do about the failure just set
+	 * with error(), when the status's own hint would not fit the cause
+	 * (a 403 is not a key typed wrong). */
+	void (*hint)(const practlink_services *svc, const char *fmt, ...) PRACTLINK_PRINTF(2, 3);
 };
 
 /*

@@ -57,11 +57,18 @@ practlink_status practlink_load_config(practlink_ctx *ctx, const char *path);
 
 /* The message of the last failure on ctx; "" when there was none. */
 const char *practlink_errmsg(const practlink_ctx *ctx);
+/* What to do about the last failure on ctx: a hint chosen by its cause
+ * when practlink knows one, else practlink_hint() of its status. Static
+ * or owned by ctx: valid until the next call on ctx. */
+const char *practlink_errhint(const practlink_ctx *ctx);
 
 /* The configuration files read, main file first; NULL past the end. */
 const char *practlink_config_file(const practlink_ctx *ctx, size_t i);
 /* The module folder in use. */
 const char *practlink_module_dir(const practlink_ctx *ctx);
+/* The files store's folder (store.path), or NULL when the host handed its
+ * own store or no configuration is loaded. */
+const char *practlink_store_path(const practlink_ctx *ctx);
 
 typedef struct practlink_integration_info {
 	const char *name;
@@ -76,6 +83,9 @@ typedef struct practlink_integration_info {
 	unsigned abi; /* the rest only when load_status is OK */
 	const char *version;
 	const char *description;
+	/* Whether the module links with no one's help: it can find the user,
+	 * set the integration and exchange the keys. */
+	int automatic;
 } practlink_integration_info;
 
 /* How many integrations the configuration has. */
@@ -140,7 +150,7 @@ practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_o
 
 /* --- practitioners --------------------------------------------------------- */
 
-/* Whether id is a valid practitioner id: [A-Za-z0-9._-]{1,64}, not "." or "..". */
+/* Whether id is a valid practitioner id: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
 int practlink_id_is_valid(const char *id);
 
 /*
@@ -150,6 +160,12 @@ int practlink_id_is_valid(const char *id);
  */
 practlink_status practlink_practitioner_add(practlink_ctx *ctx, const practlink_person *p,
 					    const char *pms_key, size_t len);
+/* practlink_practitioner_add for a roster that may be imported again: a
+ * practitioner already in the store with the same names, email (and PMS
+ * key, when one is given) is left as it is, OK with *unchanged set; one
+ * that differs is USAGE naming the fields. */
+practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practlink_person *p,
+					       const char *pms_key, size_t len, int *unchanged);
 practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *id);
 /* Calls each with every practitioner's id until it returns non-OK. */
 practlink_status practlink_practitioner_each(practlink_ctx *ctx,
@@ -180,6 +196,9 @@ typedef struct practlink_link_info {
 	practlink_status error; /* OK when the last attempt did not fail */
 	const char *error_message;
 	const char *error_step;
+	const char *error_hint; /* what to do about error ("" with none) */
+	long long created_at;   /* when the practitioner was added */
+	int rotation_pending;   /* a rotation is unfinished: the old keys are in use */
 } practlink_link_info;
 
 /* Calls each for practitioner id (NULL: every one) on every integration
@@ -204,6 +223,13 @@ enum {
  */
 practlink_status practlink_link(practlink_ctx *ctx, const char *id, const char *integration,
 				unsigned flags);
+/* What practlink_link would do, changing nothing: in *plan (free it with
+ * practlink_assist_free) each step in order, automatic or by hand
+ * (practlink_assist_automatic), in the module's words for the latter; no
+ * steps for a practitioner who is linked already. Fails as the link would
+ * on what can be checked without changing anything. */
+practlink_status practlink_link_plan(practlink_ctx *ctx, const char *id, const char *integration,
+				     practlink_assist **plan);
 /* Revokes the link on the platform and forgets the backend key. When the
  * module leaves the revocation to the operator, *manual (if not NULL) gets
  * the steps to show; free it with practlink_assist_free(). */
@@ -244,6 +270,9 @@ const char *practlink_assist_text(const practlink_assist *a, size_t i);
 const char *practlink_assist_step(const practlink_assist *a, size_t i);
 /* The PMS key to show the operator: for the operator's eyes only. */
 const char *practlink_assist_pms_key(const practlink_assist *a);
+/* In a plan, whether step i runs through the module (1) or is the
+ * operator's (0). */
+int practlink_assist_automatic(const practlink_assist *a, size_t i);
 /* Whether the operator must hand back the platform's key. */
 int practlink_assist_needs_key(const practlink_assist *a);
 /* Normalises the key the operator typed (len bytes), verifies it with the
@@ -268,13 +297,18 @@ typedef struct practlink_outcome {
 	practlink_status status;
 	const char *message; /* "" on success */
 	const char *state;
+	const char *integration;
+	const char *hint; /* what to do about a failure: its cause's, or the status's */
 } practlink_outcome;
 
 typedef struct practlink_bulk {
-	unsigned op;             /* PRACTLINK_BULK_* */
-	const char *integration; /* NULL: the one enabled integration */
-	unsigned jobs;           /* workers; 0: a default */
-	unsigned flags;          /* PRACTLINK_LINK_DRY_RUN */
+	unsigned op; /* PRACTLINK_BULK_* */
+	/* NULL: the one enabled integration; for VERIFY, every enabled one,
+	 * where a link never made is not due (OK, state "unlinked"), as it is
+	 * for the whole store (next NULL) on any integration. */
+	const char *integration;
+	unsigned jobs;  /* workers; 0: a default */
+	unsigned flags; /* PRACTLINK_LINK_DRY_RUN */
 	/* The practitioners: from next (called from one thread at a time;
 	 * returns 0 at the end; key is set for LINK_KEYS and freed by the core),
 	 * or, when next is NULL, every practitioner in the store. */

@@ -1,6 +1,9 @@
 /*
  * bulk.c - a whole clinic at once.
  *
+ * A verify with no integration named checks every enabled one: each
+ * practitioner's links in turn, one outcome each.
+ *
  * One producer (the caller's thread) feeds practitioners into a small
  * bounded queue; jobs workers take them one at a time, each with its own
  * module instance and HTTP handle. Whatever the workers share is made
@@ -28,7 +31,9 @@ struct item {
 struct run {
 	practlink_ctx *ctx;
 	const practlink_bulk *b;
-	size_t ix;
+	size_t *ix; /* the integrations: one, or for verify every enabled one */
+	size_t n_ix;
+	bool not_due; /* verify: a link never made is not a failure */
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
 	struct item *queue;
@@ -102,22 +107,24 @@ static bool pop(struct run *r, struct item *it)
 	return true;
 }
 
-static practlink_status one(struct run *r, pl_worker *w, struct item *it)
+static practlink_status one(struct run *r, pl_worker *w, struct item *it, size_t ix)
 {
 	practlink_assist *a = NULL;
 	practlink_status st;
 
 	switch (r->b->op) {
-	case PRACTLINK_BULK_VERIFY: return pl_verify_run(w, it->id, r->ix);
+	case PRACTLINK_BULK_VERIFY:
+		st = pl_verify_run(w, it->id, ix);
+		return st == PRACTLINK_NOT_LINKED && r->not_due ? PRACTLINK_OK : st;
 	case PRACTLINK_BULK_LINK_KEYS:
 		/* The operator did the platform's steps; their key finishes it. */
-		st = pl_assist_begin(w, it->id, r->ix, PRACTLINK_ASSIST_MANUAL, &a);
+		st = pl_assist_begin(w, it->id, ix, PRACTLINK_ASSIST_MANUAL, &a);
 		if (st == PRACTLINK_OK && practlink_assist_needs_key(a))
 			st = pl_assist_finish(w, a, it->key ? it->key : "",
 					      it->key ? strlen(it->key) : 0);
 		practlink_assist_free(a);
 		return st;
-	default: return pl_link_run(w, it->id, r->ix, r->b->flags);
+	default: return pl_link_run(w, it->id, ix, r->b->flags);
 	}
 }
 
@@ -128,17 +135,24 @@ static void *worker(void *arg)
 	struct item it;
 
 	while (w && pop(r, &it)) {
-		practlink_status st = one(r, w, &it);
-		practlink_outcome o = { it.id, it.line, st, st ? w->err.msg : "",
-					pl_state_name(w->state) };
+		for (size_t i = 0; i < r->n_ix; i++) {
+			practlink_status st = one(r, w, &it, r->ix[i]);
+			practlink_outcome o = { it.id,
+						it.line,
+						st,
+						st ? w->err.msg : "",
+						pl_state_name(w->state),
+						r->ctx->cfg->integ[r->ix[i]].name,
+						st ? pl_err_hint_of(&w->err) : "" };
 
+			pthread_mutex_lock(&r->done_lock);
+			if (practlink_exit_code(st) > practlink_exit_code(r->worst))
+				r->worst = st;
+			if (r->b->done)
+				r->b->done(r->b->done_arg, &o);
+			pthread_mutex_unlock(&r->done_lock);
+		}
 		wipe_key(&it);
-		pthread_mutex_lock(&r->done_lock);
-		if (practlink_exit_code(st) > practlink_exit_code(r->worst))
-			r->worst = st;
-		if (r->b->done)
-			r->b->done(r->b->done_arg, &o);
-		pthread_mutex_unlock(&r->done_lock);
 	}
 	pl_worker_free(w);
 	return NULL;
@@ -178,10 +192,25 @@ static practlink_status prepare(struct run *r)
 
 	if (!ctx->cfg)
 		return pl_err_set(&ctx->err, PRACTLINK_CONFIG, "no configuration loaded");
-	if ((st = pl_ctx_integration(ctx, r->b->integration, &r->ix, &ctx->err)) ||
-	    (st = pl_ctx_store(ctx, &ctx->err)))
+	if (!(r->ix = calloc(ctx->cfg->n_integ ? ctx->cfg->n_integ : 1, sizeof *r->ix)))
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	if (r->b->op == PRACTLINK_BULK_VERIFY && !r->b->integration) {
+		/* The health check: every enabled integration at once. */
+		for (size_t i = 0; i < ctx->cfg->n_integ; i++)
+			if (ctx->cfg->integ[i].enabled)
+				r->ix[r->n_ix++] = i;
+	}
+	if (r->n_ix == 0) {
+		if ((st = pl_ctx_integration(ctx, r->b->integration, &r->ix[0], &ctx->err)))
+			return st;
+		r->n_ix = 1;
+	}
+	r->not_due = r->b->op == PRACTLINK_BULK_VERIFY && (!r->b->next || r->n_ix > 1);
+	if ((st = pl_ctx_store(ctx, &ctx->err)))
 		return st;
-	if (!pl_ctx_module(ctx, r->ix))
+	/* One integration whose module cannot load ends the run before it
+	 * starts; among several, only its own links fail, each saying why. */
+	if (r->n_ix == 1 && !pl_ctx_module(ctx, r->ix[0]))
 		return ctx->err.status;
 	if (!pl_ctx_http_share(ctx, &ctx->err))
 		return ctx->err.status;
@@ -200,8 +229,10 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
 	ctx->bulk_stop = 0;
-	if ((st = prepare(&r)))
+	if ((st = prepare(&r))) {
+		free(r.ix);
 		return st;
+	}
 	r.cap = 2 * jobs;
 	if (!(r.queue = calloc(r.cap, sizeof *r.queue)))
 		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
@@ -225,6 +256,7 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 	for (size_t i = 0; i < r.count; i++)
 		wipe_key(&r.queue[(r.head + i) % r.cap]);
 	free(r.queue);
+	free(r.ix);
 	pthread_cond_destroy(&r.more);
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);

@@ -244,6 +244,12 @@ static practlink_status read_main(struct parse *p, config_t *cf, const char *dir
 	    (st = dup_path(p, dir, string_of(store, "path", STATEDIR), &cfg->store_path)) ||
 	    (st = dup_path(p, dir, string_of(http, "ca_file", NULL), &cfg->http.ca_file)))
 		return st;
+	if ((member(store, "path")
+		     ? asprintf(&cfg->store_where, "%s:%d", p->file, line_of(member(store, "path")))
+		     : asprintf(&cfg->store_where, "the default; not set in %s", p->file)) < 0) {
+		cfg->store_where = NULL;
+		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
+	}
 	s = string_of(http, "proxy", NULL);
 	if (s && *s && !(cfg->http.proxy = strdup(s)))
 		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
@@ -486,6 +492,7 @@ void pl_config_free(pl_config *cfg)
 	free(cfg->integrations_dir);
 	free(cfg->store_type);
 	free(cfg->store_path);
+	free(cfg->store_where);
 	free(cfg->http.ca_file);
 	free(cfg->http.proxy);
 	free(cfg);

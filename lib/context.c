@@ -85,6 +85,11 @@ const char *practlink_errmsg(const practlink_ctx *ctx)
 	return ctx ? ctx->err.msg : "no context";
 }
 
+const char *practlink_errhint(const practlink_ctx *ctx)
+{
+	return ctx ? pl_err_hint_of(&ctx->err) : "";
+}
+
 practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 {
 	const char *dir;
@@ -99,6 +104,7 @@ practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 	if (!path || !*path)
 		path = SYSCONFDIR "/practlink/practlink.conf";
 	ctx->err.msg[0] = '\0';
+	ctx->err.hint[0] = '\0';
 	st = pl_config_load(path, &ctx->log, &cfg, &ctx->err);
 	if (st != PRACTLINK_OK)
 		return st;
@@ -135,6 +141,11 @@ const char *practlink_module_dir(const practlink_ctx *ctx)
 	return ctx ? ctx->active_module_dir : NULL;
 }
 
+const char *practlink_store_path(const practlink_ctx *ctx)
+{
+	return ctx && ctx->cfg && !ctx->store_is_host ? ctx->cfg->store_path : NULL;
+}
+
 size_t practlink_integration_count(const practlink_ctx *ctx)
 {
 	return ctx && ctx->cfg ? ctx->cfg->n_integ : 0;
@@ -146,10 +157,8 @@ const pl_module *pl_ctx_module(practlink_ctx *ctx, size_t i)
 
 	if (!l->tried) {
 		l->tried = true;
-		if (pl_module_load(ctx->active_module_dir, ctx->cfg->integ[i].module, &l->mod,
-				   &l->err) != PRACTLINK_OK)
-			pl_log_msg(&ctx->log, PRACTLINK_LOG_ERR, "%s: %s", ctx->cfg->integ[i].name,
-				   l->err.msg);
+		/* Not logged: every command that meets it reports it once. */
+		pl_module_load(ctx->active_module_dir, ctx->cfg->integ[i].module, &l->mod, &l->err);
 	}
 	if (!l->mod)
 		ctx->err = l->err;
@@ -180,6 +189,8 @@ practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
 		info->abi = mod->be->abi;
 		info->version = mod->be->version;
 		info->description = mod->be->description;
+		info->automatic =
+			mod->be->find_user && mod->be->set_integration && mod->be->exchange;
 	}
 	return PRACTLINK_OK;
 }
@@ -215,13 +226,34 @@ practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_o
 	return PRACTLINK_OK;
 }
 
-practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
+static practlink_status open_store(practlink_ctx *ctx, bool create, pl_err *err)
 {
+	practlink_status st;
+
 	if (ctx->store)
 		return PRACTLINK_OK;
 	if (!ctx->cfg)
 		return pl_err_set(err, PRACTLINK_CONFIG, "no configuration loaded");
-	return pl_store_files_open(ctx->cfg->store_path, &ctx->store, &ctx->store_data, err);
+	st = pl_store_files_open(ctx->cfg->store_path, create, &ctx->store, &ctx->store_data, err);
+	if (st == PRACTLINK_CONFIG) {
+		/* Missing: say which setting named it, and what makes one. */
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof err->msg - len, " (store.path, %s)",
+			 ctx->cfg->store_where);
+		pl_err_hint(err, "check store.path; 'practlink practitioner add' or 'practitioner "
+				 "import' creates the store");
+	}
+	return st;
+}
+
+practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
+{
+	return open_store(ctx, false, err);
+}
+
+practlink_status pl_ctx_store_create(practlink_ctx *ctx, pl_err *err)
+{
+	return open_store(ctx, true, err);
 }
 
 practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t *index,

@@ -24,9 +24,20 @@ practlink_status pl_file_check(const struct stat *st, const char *path, bool dir
 				  "%s: owned by uid %u, neither root nor you (uid %u); "
 				  "it must not be trusted",
 				  path, (unsigned)st->st_uid, (unsigned)getuid());
-	if (mode & (S_IWGRP | S_IWOTH))
-		return pl_err_set(err, fail, "%s: %s-writable (mode %04o); run: chmod go-w %s",
-				  path, mode & S_IWOTH ? "world" : "group", mode, path);
+	if (dir && (mode & S_IWOTH) && (mode & S_ISVTX)) {
+		/* /tmp and its like: shared on purpose, never to be closed. */
+		pl_err_set(err, fail,
+			   "%s: a shared folder (mode %04o: anyone may add files to it); practlink "
+			   "trusts only a folder that only root or you can write",
+			   path, mode);
+		return pl_err_hint(err, "use a folder only root can write, such as the one "
+					"practlink installed its modules in");
+	}
+	if (mode & (S_IWGRP | S_IWOTH)) {
+		pl_err_set(err, fail, "%s: %s-writable (mode %04o); run: chmod go-w %s", path,
+			   mode & S_IWOTH ? "world" : "group", mode, path);
+		return pl_err_hint(err, "run: chmod go-w %s", path);
+	}
 	return PRACTLINK_OK;
 }
 
@@ -39,8 +50,13 @@ int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool di
 
 	fd = openat(dirfd, path, flags);
 	if (fd < 0) {
-		if (errno == ELOOP)
-			pl_err_set(err, fail, "%s: is a symbolic link; name the real file", shown);
+		struct stat link;
+		/* A symlink to a folder opened as a folder fails with ENOTDIR. */
+		if (errno == ELOOP || (errno == ENOTDIR && dir &&
+				       fstatat(dirfd, path, &link, AT_SYMLINK_NOFOLLOW) == 0 &&
+				       S_ISLNK(link.st_mode)))
+			pl_err_set(err, fail, "%s: is a symbolic link; name the real %s", shown,
+				   dir ? "folder" : "file");
 		else
 			pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : fail, "%s: %s",
 				   shown, strerror(errno));

@@ -2,6 +2,7 @@
  * that open and close it. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ static practlink_status lookup(const practlink_services *svc, const char *name, 
 	const config_setting_t *s;
 
 	*out = NULL;
+	if (inst->opening && inst->n_read < sizeof inst->read / sizeof inst->read[0])
+		inst->read[inst->n_read++] = name;
 	if (!inst->ig->settings || !(s = config_setting_get_member(inst->ig->settings, name)))
 		return PRACTLINK_OK;
 	if (config_setting_type(s) != t1 && config_setting_type(s) != t2)
@@ -132,6 +135,16 @@ static void svc_error(const practlink_services *svc, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void svc_hint(const practlink_services *svc, const char *fmt, ...)
+{
+	pl_instance *inst = of(svc);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(inst->err.hint, sizeof inst->err.hint, fmt, ap);
+	va_end(ap);
+}
+
 static practlink_status svc_http(const practlink_services *svc, const practlink_http_request *req,
 				 practlink_http_response *resp)
 {
@@ -164,6 +177,68 @@ static void svc_http_free(practlink_http_response *resp)
 	memset(resp, 0, sizeof *resp);
 }
 
+/* Whether word stands in text as a word of its own. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *at = strstr(text, word); at; at = strstr(at + 1, word)) {
+		bool starts = at == text || !(isalnum((unsigned char)at[-1]) || at[-1] == '_');
+		bool ends = !(isalnum((unsigned char)at[n]) || at[n] == '_');
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+/* A module that refused its settings names the setting in its words; the
+ * core adds where it is: file and line. */
+static void locate_setting(const pl_instance *inst, pl_err *err)
+{
+	const config_setting_t *g = inst->ig->settings;
+	char msg[sizeof err->msg];
+
+	memcpy(msg, err->msg, sizeof msg);
+	for (int i = 0; g && i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		if (has_word(msg, config_setting_name(s))) {
+			pl_err_set(err, err->status, "%s:%d: %s.settings: %s", inst->ig->file,
+				   (int)config_setting_source_line(s), inst->ig->name, msg);
+			return;
+		}
+	}
+	pl_err_set(err, err->status, "%s: %s.settings: %s", inst->ig->file, inst->ig->name, msg);
+}
+
+/* Warns, once per configuration, about settings the module did not read:
+ * a typo there is otherwise silently a default. */
+static void warn_unknown_settings(pl_instance *inst)
+{
+	pl_integration *ig = (pl_integration *)inst->ig;
+	const config_setting_t *g = ig->settings;
+	bool first;
+
+	if (!inst->ctx || !g)
+		return;
+	pthread_mutex_lock(&inst->ctx->lock);
+	first = !ig->settings_checked;
+	ig->settings_checked = true;
+	pthread_mutex_unlock(&inst->ctx->lock);
+	for (int i = 0; first && i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		bool known = strcmp(name, "allow_insecure_http") == 0; /* the core's own */
+		for (size_t k = 0; k < inst->n_read && !known; k++)
+			known = strcmp(inst->read[k], name) == 0;
+		if (!known)
+			pl_log_msg(inst->log, PRACTLINK_LOG_WARNING,
+				   "%s:%d: unknown setting '%s.settings.%s' (ignored): module %s "
+				   "does not read it",
+				   ig->file, (int)config_setting_source_line(s), ig->name, name,
+				   inst->mod->name);
+	}
+}
+
 practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
 				  const pl_integration *ig, pl_instance **out, pl_err *err)
 {
@@ -194,14 +269,24 @@ practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
 		.http = svc_http,
 		.http_free = svc_http_free,
 		.core = inst,
+		.hint = svc_hint,
 	};
+	inst->opening = true;
 	st = pl_status_check((int)mod->be->open(&inst->svc, &inst->handle));
+	inst->opening = false;
 	if (st != PRACTLINK_OK) {
-		pl_err_set(err, st, "%s: %s", ig->name,
+		/* A setting the core read for the module already says where. */
+		if (st == PRACTLINK_CONFIG && !strstr(inst->err.msg, ig->file))
+			locate_setting(inst, &inst->err);
+		pl_err_set(err, st, "%s",
 			   inst->err.msg[0] ? inst->err.msg : practlink_strerror(st));
+		memcpy(err->hint, inst->err.hint, sizeof err->hint);
+		if (st == PRACTLINK_CONFIG && !err->hint[0])
+			pl_err_hint(err, "correct that setting in %s", ig->file);
 		free(inst);
 		return st;
 	}
+	warn_unknown_settings(inst);
 	*out = inst;
 	return PRACTLINK_OK;
 }
@@ -220,6 +305,7 @@ static void begin(pl_instance *inst, practlink_step step)
 	inst->step = pl_step_name(step);
 	inst->err.status = PRACTLINK_OK;
 	inst->err.msg[0] = '\0';
+	inst->err.hint[0] = '\0';
 }
 
 /* Clamps what the module answered and makes sure a failure has words. */

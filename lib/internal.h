@@ -29,6 +29,7 @@
 typedef struct pl_err {
 	practlink_status status;
 	char msg[1024];
+	char hint[512]; /* what to do about this cause; "": the status's hint */
 } pl_err;
 
 /* A link's state, as stored and as status shows it. */
@@ -44,6 +45,11 @@ practlink_status pl_err_set(pl_err *err, practlink_status status, const char *fm
 	PL_PRINTF(3, 4);
 practlink_status pl_err_setv(pl_err *err, practlink_status status, const char *fmt, va_list ap)
 	PL_PRINTF(3, 0);
+/* Sets the hint of the failure just recorded in err: what to do about this
+ * cause, when the status's own hint would not fit. Returns err's status. */
+practlink_status pl_err_hint(pl_err *err, const char *fmt, ...) PL_PRINTF(2, 3);
+/* The hint for err: its own, else its status's. */
+const char *pl_err_hint_of(const pl_err *err);
 
 /* status.c: a status from outside (a module) clamped into the enum. */
 practlink_status pl_status_check(int status);
@@ -115,6 +121,7 @@ typedef struct pl_integration {
 	bool create_missing_users;
 	config_t *cf;               /* the file's parse tree, owned */
 	config_setting_t *settings; /* the module's own group, or NULL */
+	bool settings_checked;      /* unknown settings warned about (ctx->lock) */
 } pl_integration;
 
 typedef struct pl_config {
@@ -123,6 +130,7 @@ typedef struct pl_config {
 	char *integrations_dir;
 	char *store_type;
 	char *store_path;
+	char *store_where; /* "FILE:LINE" of store.path, or "default, FILE" */
 	pl_http_conf http;
 	int log_level;
 	bool log_syslog;
@@ -166,6 +174,10 @@ typedef struct pl_instance {
 	void *handle;     /* the module's own instance */
 	const char *step; /* the step under way, for log prefixes */
 	pl_err err;       /* what the module said of its last failure */
+	/* The settings the module read while opening: the rest are unknown. */
+	const char *read[32];
+	size_t n_read;
+	bool opening;
 } pl_instance;
 
 /* Opens mod for integration ig of ctx (NULL: no HTTP, no log; tests). */
@@ -235,10 +247,11 @@ practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p
 				    const practlink_secret *backend_key);
 
 /* store_files.c ------------------------------------------------------------ */
-/* Opens (creating if need be) the files store under path: a 0700 folder
- * holding practitioners/ID.json (0600), audit.log and a lock file. */
-practlink_status pl_store_files_open(const char *path, const practlink_store_ops **ops, void **data,
-				     pl_err *err);
+/* Opens the files store under path: a 0700 folder holding
+ * practitioners/ID.json (0600), audit.log and a lock file. The folder
+ * itself is made only with create; without, a missing one is CONFIG. */
+practlink_status pl_store_files_open(const char *path, bool create, const practlink_store_ops **ops,
+				     void **data, pl_err *err);
 /* Whether id may name a record. */
 bool pl_id_valid(const char *id);
 
@@ -251,9 +264,11 @@ typedef struct pl_link {
 	practlink_secret *backend_key;     /* NULL until exchanged */
 	practlink_secret *pending_pms_key; /* a rotation's new key, until verified */
 	long long linked_at, verified_at, updated_at;
+	bool rotation_pending;  /* a rotation started or failed: the old keys are in use */
 	practlink_status error; /* OK: the last attempt did not fail */
 	char *error_step;
 	char *error_message;
+	char *error_hint; /* NULL: the status's hint */
 } pl_link;
 
 typedef struct pl_record {
@@ -292,8 +307,11 @@ bool pl_json_depth_ok(const char *text, size_t len, int max);
 /* Compares two secrets in time independent of where they differ. */
 bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b);
 
-/* The store, opened on first use. */
+/* The store, opened on first use. Only commands that add practitioners
+ * create it (pl_ctx_store_create): one that reads never leaves a store
+ * behind at a mistyped path. */
 practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err);
+practlink_status pl_ctx_store_create(practlink_ctx *ctx, pl_err *err);
 /* The index of integration name (NULL: the one enabled integration). */
 practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t *index,
 				    pl_err *err);
@@ -330,6 +348,9 @@ practlink_status pl_assist_begin(pl_worker *w, const char *id, size_t ix, unsign
 				 practlink_assist **out);
 practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char *typed, size_t len);
 practlink_status pl_rotate_run(pl_worker *w, const char *id, size_t ix);
+/* The steps a link of id would take, each automatic or by hand; none for
+ * a linked practitioner. Changes nothing. */
+practlink_status pl_link_plan(pl_worker *w, const char *id, size_t ix, practlink_assist **out);
 practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlink_assist **manual);
 /* The size of an assist, for an empty one made elsewhere. */
 size_t pl_assist_size(void);

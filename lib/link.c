@@ -61,8 +61,10 @@ static bool has_op(const struct job *j, practlink_step step)
 /* A failed module operation: its words, under the job's error. */
 static practlink_status module_failed(struct job *j, practlink_status st)
 {
-	return pl_err_set(j->err, st, "%s: %s on %s: %s", j->person.id, pl_step_name(j->step),
-			  j->ig->name, j->inst->err.msg);
+	pl_err_set(j->err, st, "%s: %s on %s: %s", j->person.id, pl_step_name(j->step), j->ig->name,
+		   j->inst->err.msg);
+	memcpy(j->err->hint, j->inst->err.hint, sizeof j->err->hint);
+	return st;
 }
 
 /* 1. The clinic-wide integration must be enabled. */
@@ -192,7 +194,8 @@ static void clear_error(pl_link *l)
 	l->error = PRACTLINK_OK;
 	free(l->error_step);
 	free(l->error_message);
-	l->error_step = l->error_message = NULL;
+	free(l->error_hint);
+	l->error_step = l->error_message = l->error_hint = NULL;
 }
 
 /* 8. Save both sides: the link, durably, in one write. Takes backend_key. */
@@ -209,6 +212,7 @@ static practlink_status save_link(struct job *j, practlink_secret *backend_key)
 	l->backend_key = backend_key;
 	l->state = PL_LINKED;
 	l->linked_at = l->verified_at = l->updated_at = now;
+	l->rotation_pending = false;
 	clear_error(l);
 	return pl_store_save(j->ctx, j->rec, 0, j->err);
 }
@@ -226,8 +230,11 @@ static void record_failure(struct job *j, practlink_status st)
 	l->error = st;
 	l->error_step = dup_or_null(j->step ? pl_step_name(j->step) : NULL);
 	l->error_message = dup_or_null(j->err->msg);
+	l->error_hint = dup_or_null(j->err->hint);
 	l->updated_at = pl_now();
-	if (st == PRACTLINK_AUTH || l->state == PL_UNLINKED)
+	if (strcmp(j->action, "rotate") == 0 && l->state == PL_LINKED)
+		l->rotation_pending = true; /* the old keys stay, and still work */
+	else if (st == PRACTLINK_AUTH || l->state == PL_UNLINKED)
 		l->state = PL_FAILED;
 	/* The failure stays the one reported, even if this write fails. */
 	pl_store_save(j->ctx, j->rec, 0, &ignored);
@@ -244,6 +251,7 @@ static practlink_status job_begin(struct job *j, pl_worker *w, size_t ix, const 
 	j->action = action;
 	j->err->status = PRACTLINK_OK;
 	j->err->msg[0] = '\0';
+	j->err->hint[0] = '\0';
 	return PRACTLINK_OK;
 }
 
@@ -329,6 +337,7 @@ practlink_status pl_verify_run(pl_worker *w, const char *id, size_t ix)
 
 struct manual_step {
 	practlink_step step;
+	bool automatic; /* in a plan: done through the module, not by hand */
 	char *text;
 };
 
@@ -338,7 +347,7 @@ struct practlink_assist {
 	bool rotate;
 	bool needs_key;
 	practlink_secret *pms_key;
-	struct manual_step steps[4];
+	struct manual_step steps[8];
 	size_t n;
 };
 
@@ -444,6 +453,11 @@ int practlink_assist_needs_key(const practlink_assist *a)
 	return a && a->needs_key;
 }
 
+int practlink_assist_automatic(const practlink_assist *a, size_t i)
+{
+	return a && i < a->n && a->steps[i].automatic;
+}
+
 /* Steps 4 and 5 as far as the module can take them; from the first it
  * cannot, the rest of 4 to 6 go to the operator. */
 static practlink_status run_or_hand_over(struct job *j, practlink_assist *a)
@@ -481,6 +495,8 @@ static practlink_status save_pending(struct job *j)
 		l->user_id = dup_or_null(j->user_id);
 	if (l->state != PL_LINKED)
 		l->state = PL_PENDING;
+	else
+		l->rotation_pending = true; /* an assisted rotation waits for its key */
 	l->updated_at = pl_now();
 	clear_error(l);
 	return pl_store_save(j->ctx, j->rec, 0, j->err);
@@ -498,6 +514,18 @@ static practlink_status new_pending_key(struct job *j)
 	explicit_bzero(key, sizeof key);
 	return j->link->pending_pms_key ? PRACTLINK_OK
 					: pl_err_set(j->err, PRACTLINK_INTERNAL, "out of memory");
+}
+
+/* Ends a job that makes an assist: *out gets a on success, else it goes. */
+static practlink_status job_end_assist(struct job *j, const char *id, practlink_status st,
+				       practlink_assist *a, practlink_assist **out)
+{
+	st = job_end(j, id, st);
+	if (st != PRACTLINK_OK)
+		practlink_assist_free(a);
+	else
+		*out = a;
+	return st;
 }
 
 practlink_status pl_assist_begin(pl_worker *w, const char *id, size_t ix, unsigned flags,
@@ -539,12 +567,7 @@ practlink_status pl_assist_begin(pl_worker *w, const char *id, size_t ix, unsign
 	a->needs_key = true;
 	st = save_pending(&j);
 out:
-	st = job_end(&j, id, st);
-	if (st != PRACTLINK_OK)
-		practlink_assist_free(a);
-	else
-		*out = a;
-	return st;
+	return job_end_assist(&j, id, st, a, out);
 }
 
 /* The other integrations' links still carry the old PMS key. */
@@ -585,9 +608,13 @@ static void explain(struct job *j, const practlink_secret *pms_key,
 	if (!be->diagnose)
 		return;
 	j->inst->step = "diagnose";
+	j->inst->err.hint[0] = '\0';
 	if (be->diagnose(j->inst->handle, &j->person, pms_key, backend_key, found, sizeof found) >
-	    0)
+	    0) {
 		snprintf(j->err->msg + len, sizeof j->err->msg - len, "; %s", found);
+		if (j->inst->err.hint[0])
+			memcpy(j->err->hint, j->inst->err.hint, sizeof j->err->hint);
+	}
 	j->inst->step = NULL;
 }
 
@@ -611,6 +638,18 @@ practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char 
 				"start the link again",
 				a->id);
 		j.link = NULL;
+		goto out;
+	}
+	if (pl_secret_equal(pms_key, backend_key)) {
+		/* The PMS key pasted back: the commonest slip of the seed's. */
+		st = pl_err_set(j.err, PRACTLINK_BAD_KEY,
+				"%s: the key given is the PMS key practlink showed, not the key "
+				"%s generated",
+				a->id, j.ig->name);
+		pl_err_hint(j.err,
+			    "paste the PMS key into the platform's PMS token field, save, and give "
+			    "back the key the platform shows then");
+		j.link = NULL; /* nothing was tried: the link still waits */
 		goto out;
 	}
 	if ((st = verify_pair(&j, pms_key, backend_key))) {
@@ -695,6 +734,80 @@ practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlin
 	else
 		practlink_assist_free(a);
 	return st;
+}
+
+/* --- what a link would do ------------------------------------------------ */
+
+/* Adds an automatic step to a plan, in the core's words. */
+static practlink_status add_auto(struct job *j, practlink_assist *a, practlink_step step)
+{
+	char buf[512];
+
+	switch (step) {
+	case PRACTLINK_STEP_FIND_USER:
+		snprintf(buf, sizeof buf, "find the user of %s on %s", j->person.email,
+			 j->ig->name);
+		break;
+	case PRACTLINK_STEP_CREATE_USER:
+		snprintf(buf, sizeof buf, "create the user on %s if there is none", j->ig->name);
+		break;
+	case PRACTLINK_STEP_SET_INTEGRATION:
+		snprintf(buf, sizeof buf, "set the user's PMS to %s", j->ctx->cfg->pms_name);
+		break;
+	case PRACTLINK_STEP_EXCHANGE:
+		snprintf(buf, sizeof buf, "hand the PMS key to %s and take its key back",
+			 j->ig->name);
+		break;
+	default:
+		snprintf(buf, sizeof buf, "verify the pair of keys with %s, then save the link",
+			 j->ig->name);
+		break;
+	}
+	if (!(a->steps[a->n].text = strdup(buf)))
+		return pl_err_set(j->err, PRACTLINK_INTERNAL, "out of memory");
+	a->steps[a->n].automatic = true;
+	a->steps[a->n++].step = step;
+	return PRACTLINK_OK;
+}
+
+practlink_status pl_link_plan(pl_worker *w, const char *id, size_t ix, practlink_assist **out)
+{
+	static const practlink_step order[] = { PRACTLINK_STEP_FIND_USER,
+						PRACTLINK_STEP_CREATE_USER,
+						PRACTLINK_STEP_SET_INTEGRATION,
+						PRACTLINK_STEP_EXCHANGE, PRACTLINK_STEP_VERIFY };
+	practlink_assist *a;
+	practlink_status st;
+	bool manual = false;
+	struct job j;
+
+	*out = NULL;
+	job_begin(&j, w, ix, "plan");
+	j.dry_run = true;
+	if (!(a = assist_new(id, ix)))
+		return pl_err_set(j.err, PRACTLINK_INTERNAL, "out of memory");
+	if ((st = check_enabled(&j)) || (st = open_profile(&j, id)))
+		goto out;
+	if (j.link->state == PL_LINKED)
+		goto out; /* nothing to do: an empty plan */
+	for (size_t i = 0; i < sizeof order / sizeof order[0] && st == PRACTLINK_OK; i++) {
+		practlink_step step = order[i];
+		if (step == PRACTLINK_STEP_FIND_USER && j.link->user_id)
+			continue; /* known from an earlier attempt */
+		if (step == PRACTLINK_STEP_CREATE_USER &&
+		    (j.link->user_id || !j.ig->create_missing_users))
+			continue;
+		/* From the first step the module lacks, the rest of 4 to 6 is
+		 * the operator's, as in an assisted link. */
+		manual |= step != PRACTLINK_STEP_VERIFY && !has_op(&j, step);
+		st = manual && step != PRACTLINK_STEP_VERIFY ? add_step(&j, a, step)
+							     : add_auto(&j, a, step);
+	}
+	/* What can be checked without changing anything. */
+	if (st == PRACTLINK_OK && !j.link->user_id && has_op(&j, PRACTLINK_STEP_FIND_USER))
+		st = find_or_create_user(&j);
+out:
+	return job_end_assist(&j, id, st, a, out);
 }
 
 practlink_status pl_diagnose_run(pl_worker *w, const char *id, size_t ix, char *buf, size_t size)

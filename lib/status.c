@@ -65,8 +65,26 @@ practlink_status pl_err_setv(pl_err *err, practlink_status status, const char *f
 	if (err) {
 		err->status = status;
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		err->hint[0] = '\0';
 	}
 	return status;
+}
+
+practlink_status pl_err_hint(pl_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return PRACTLINK_OK;
+	va_start(ap, fmt);
+	vsnprintf(err->hint, sizeof err->hint, fmt, ap);
+	va_end(ap);
+	return err->status;
+}
+
+const char *pl_err_hint_of(const pl_err *err)
+{
+	return err->hint[0] ? err->hint : practlink_hint(err->status);
 }
 
 practlink_status pl_err_set(pl_err *err, practlink_status status, const char *fmt, ...)

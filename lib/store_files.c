@@ -43,7 +43,8 @@ bool pl_id_valid(const char *id)
 		      c == '.' || c == '_' || c == '-'))
 			return false;
 	}
-	return n >= 1 && n <= 64 && strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+	/* A leading '.' would hide the record from every listing. */
+	return n >= 1 && n <= 64 && id[0] != '.' && id[0] != '-' && id[0] != '_';
 }
 
 int practlink_id_is_valid(const char *id)
@@ -351,17 +352,21 @@ static const practlink_store_ops files_ops = {
 
 /* Makes path a private folder if it is missing, then insists that it is
  * one: ours, and closed to everyone else (records hold keys). */
-static int private_dir(int at, const char *name, const char *shown, pl_err *err)
+static int private_dir(int at, const char *name, const char *shown, bool create, pl_err *err)
 {
 	struct stat st;
 	int fd;
 
-	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST) {
+	if (create && mkdirat(at, name, 0700) < 0 && errno != EEXIST) {
 		pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : PRACTLINK_STORE,
 			   "%s: cannot create the store folder: %s", shown, strerror(errno));
 		return -1;
 	}
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		pl_err_set(err, PRACTLINK_CONFIG, "%s: the store folder does not exist", shown);
+		return -1;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		pl_err_set(err, errno == EACCES ? PRACTLINK_PERMISSION : PRACTLINK_STORE, "%s: %s",
 			   shown, errno == ELOOP ? "is a symbolic link" : strerror(errno));
@@ -380,8 +385,8 @@ static int private_dir(int at, const char *name, const char *shown, pl_err *err)
 	return fd;
 }
 
-practlink_status pl_store_files_open(const char *path, const practlink_store_ops **ops, void **data,
-				     pl_err *err)
+practlink_status pl_store_files_open(const char *path, bool create, const practlink_store_ops **ops,
+				     void **data, pl_err *err)
 {
 	struct files *f = calloc(1, sizeof *f);
 	int top;
@@ -395,12 +400,13 @@ practlink_status pl_store_files_open(const char *path, const practlink_store_ops
 		files_close(f);
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
 	}
-	top = private_dir(AT_FDCWD, path, path, err);
+	top = private_dir(AT_FDCWD, path, path, create, err);
 	if (top < 0) {
 		files_close(f);
 		return err->status;
 	}
-	f->dirfd = private_dir(top, "practitioners", f->path, err);
+	/* Inside a store folder that exists, its layout is made as needed. */
+	f->dirfd = private_dir(top, "practitioners", f->path, true, err);
 	f->auditfd = openat(top, "audit.log",
 			    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (f->dirfd >= 0 && f->auditfd < 0)

@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 pl_worker *pl_worker_new(practlink_ctx *ctx)
 {
@@ -39,9 +40,12 @@ practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out)
 	if (ix >= w->n_inst)
 		return pl_err_set(&w->err, PRACTLINK_INTERNAL, "integration %zu out of range", ix);
 	if (!w->inst[ix]) {
-		if (!(mod = pl_ctx_module(ctx, ix)))
-			return pl_err_set(&w->err, PRACTLINK_MODULE, "%s: %s",
-					  ctx->cfg->integ[ix].name, ctx->loaded[ix].err.msg);
+		if (!(mod = pl_ctx_module(ctx, ix))) {
+			pl_err_set(&w->err, PRACTLINK_MODULE, "%s: %s", ctx->cfg->integ[ix].name,
+				   ctx->loaded[ix].err.msg);
+			memcpy(w->err.hint, ctx->loaded[ix].err.hint, sizeof w->err.hint);
+			return PRACTLINK_MODULE;
+		}
 		if (pl_instance_open(ctx, mod, &ctx->cfg->integ[ix], &w->inst[ix], &w->err) !=
 		    PRACTLINK_OK)
 			return w->err.status;

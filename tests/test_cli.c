@@ -77,6 +77,7 @@ END_TEST
 
 START_TEST(doctor_on_a_healthy_clinic)
 {
+	pl_test_add(clinic, "p1");
 	ck_assert_int_eq(run("doctor"), 0);
 	expect_in(out, "ok    config file: ");
 	expect_in(out, "practlink.conf (mode 0644");
@@ -88,6 +89,7 @@ END_TEST
 
 START_TEST(doctor_names_what_to_fix)
 {
+	pl_test_add(clinic, "p1");
 	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
 		      "mock = { enabled = false; module = \"mock\"; };\n");
 	pl_test_write(clinic, "integrations.d/rehab.conf", 0644,
@@ -112,7 +114,7 @@ START_TEST(doctor_reports_a_bad_config)
 	ck_assert_int_eq(run("doctor"), 78);
 	expect_in(out, "FAIL  configuration: ");
 	expect_in(out, "world-writable (mode 0666)");
-	expect_in(out, "hint: fix the configuration file");
+	expect_in(out, "hint: run: chmod go-w ");
 	free(path);
 }
 END_TEST
@@ -179,6 +181,7 @@ START_TEST(module_in_world_writable_folder)
 	ck_assert_int_eq(mkdir(mods, 0777), 0);
 	ck_assert_int_eq(chmod(mods, 0777), 0);
 	pl_test_copy(src, dst, 0644);
+	pl_test_add(clinic, "p1");
 	ck_assert_int_eq(run_in(mods, "modules", (char *)NULL), 69);
 	expect_in(out, "mods: world-writable (mode 0777)");
 	ck_assert_int_eq(run_in(mods, "doctor", (char *)NULL), 69);

@@ -118,9 +118,17 @@ START_TEST(world_writable_folder)
 	expect(mods, "mock", PRACTLINK_MODULE, "world-writable (mode 0777)");
 	ck_assert_int_eq(chmod(mods, 0775), 0);
 	expect(mods, "mock", PRACTLINK_MODULE, "group-writable (mode 0775)");
-	/* The sticky bit does not make a shared folder safe either. */
+	/* The sticky bit does not make a shared folder safe either; and
+	 * such a folder (/tmp) is never to be closed with chmod. */
 	ck_assert_int_eq(chmod(mods, 01777), 0);
-	expect(mods, "mock", PRACTLINK_MODULE, "world-writable (mode 1777)");
+	expect(mods, "mock", PRACTLINK_MODULE, "a shared folder (mode 1777");
+	{
+		pl_module *mod = NULL;
+		pl_err err = { 0 };
+		ck_assert_int_eq(pl_module_load(mods, "mock", &mod, &err), PRACTLINK_MODULE);
+		ck_assert_ptr_null(strstr(err.msg, "chmod"));
+		ck_assert_ptr_nonnull(strstr(err.hint, "use a folder only root can write"));
+	}
 	ck_assert_int_eq(chmod(mods, 0755), 0);
 	expect(mods, "mock", PRACTLINK_OK, NULL);
 	free(mods);

@@ -176,7 +176,7 @@ START_TEST(fail_step_with_status)
 	ck_assert_int_eq(pl_instance_create_user(inst, &p, uid), PRACTLINK_OK);
 	ck_assert_int_eq(pl_instance_set_integration(inst, &p, "juvonno"), PRACTLINK_OK);
 	ck_assert_int_eq(pl_instance_exchange(inst, &p, pms, &backend), PRACTLINK_AUTH);
-	ck_assert_str_eq(inst->err.msg, "mock: injected failure at exchange");
+	ck_assert_str_eq(inst->err.msg, "injected failure at exchange");
 	ck_assert_int_eq(calls("exchange"), 0);
 	pl_secret_free(pms);
 	pl_instance_close(inst);

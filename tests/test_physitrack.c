@@ -128,7 +128,7 @@ START_TEST(assisted_link_verify_status_doctor)
 	expect_in(err, "PMS Token field");
 	ck_assert_int_eq(run("verify", "p1"), 0);
 	ck_assert_int_eq(run("status", "p1"), 0);
-	expect_in(out, "p1               physitrack   linked ");
+	expect_in(out, "p1 physitrack  linked ");
 	expect_in(out, " cdef ");
 	ck_assert_int_eq(run("doctor", "p1"), 0);
 	expect_in(out, "ok    p1 on physitrack: linked, and the platform accepts the keys now");

@@ -96,12 +96,12 @@ static practlink_status inject(struct mock *m, const char *step)
 			;
 	}
 	if (m->fail_step && strcmp(m->fail_step, step) == 0) {
-		m->svc->error(m->svc, "mock: injected failure at %s", step);
+		m->svc->error(m->svc, "injected failure at %s", step);
 		return m->fail_status;
 	}
 	/* Random failures hit platform calls; open is not one. */
 	if (m->fail_rate > 0 && strcmp(step, "open") != 0 && next_uniform(m) < m->fail_rate) {
-		m->svc->error(m->svc, "mock: injected random failure at %s", step);
+		m->svc->error(m->svc, "injected random failure at %s", step);
 		return m->fail_status;
 	}
 	return PRACTLINK_OK;
@@ -141,7 +141,7 @@ static practlink_status slot_io(struct mock *m, size_t slot, struct user *u, boo
 	ssize_t n = write ? pwrite(m->dbfd, u, sizeof *u, at) : pread(m->dbfd, u, sizeof *u, at);
 
 	if (n < 0) {
-		m->svc->error(m->svc, "mock: %s/users.db: %s", m->state_dir, strerror(errno));
+		m->svc->error(m->svc, "%s/users.db: %s", m->state_dir, strerror(errno));
 		return PRACTLINK_PROTOCOL;
 	}
 	if (!write && (size_t)n < sizeof *u)
@@ -164,14 +164,13 @@ static practlink_status locate(struct mock *m, const practlink_person *p, size_t
 
 	if (p->user_id) {
 		if (sscanf(p->user_id, "u%16" SCNx64, &h) != 1) {
-			m->svc->error(m->svc, "mock: no user %s", p->user_id);
+			m->svc->error(m->svc, "no user %s", p->user_id);
 			return PRACTLINK_NO_USER;
 		}
 	} else if (p->email && *p->email && !strchr(p->email, '\n')) {
 		h = email_hash(p->email);
 	} else {
-		m->svc->error(m->svc,
-			      "mock: practitioner %s has no email; users are found by email",
+		m->svc->error(m->svc, "practitioner %s has no email; users are found by email",
 			      p->id);
 		return PRACTLINK_NO_USER;
 	}
@@ -188,7 +187,7 @@ static practlink_status locate(struct mock *m, const practlink_person *p, size_t
 			return PRACTLINK_OK;
 		slot_unlock(m, *slot);
 	}
-	m->svc->error(m->svc, "mock: the platform is full");
+	m->svc->error(m->svc, "the platform is full");
 	return PRACTLINK_PROTOCOL;
 }
 
@@ -203,7 +202,7 @@ static void record_call(struct mock *m, const char *op, const practlink_person *
 	len = snprintf(line, sizeof line, "%s %s %s\n", op, p->id, detail);
 	/* One O_APPEND write per line keeps lines whole across processes. */
 	if (len > 0 && write(m->callsfd, line, (size_t)len) != len)
-		m->svc->log(m->svc, PRACTLINK_LOG_WARNING, "mock: calls.log: %s", strerror(errno));
+		m->svc->log(m->svc, PRACTLINK_LOG_WARNING, "calls.log: %s", strerror(errno));
 }
 
 static practlink_status mock_find_user(void *h, const practlink_person *p,
@@ -219,7 +218,7 @@ static practlink_status mock_find_user(void *h, const practlink_person *p,
 		return st;
 	slot_unlock(m, slot);
 	if (!found) {
-		m->svc->error(m->svc, "mock: no user with email %s", p->email ? p->email : "");
+		m->svc->error(m->svc, "no user with email %s", p->email ? p->email : "");
 		return PRACTLINK_NO_USER;
 	}
 	snprintf(user_id, PRACTLINK_USER_ID_MAX, "%s", u.id);
@@ -242,7 +241,7 @@ static practlink_status mock_create_user(void *h, const practlink_person *p,
 	if (found) {
 		slot_unlock(m, slot);
 		/* The platform's emails are unique. */
-		m->svc->error(m->svc, "mock: a user with email %s already exists", p->email);
+		m->svc->error(m->svc, "a user with email %s already exists", p->email);
 		return PRACTLINK_PROTOCOL;
 	}
 	memset(&u, 0, sizeof u);
@@ -272,7 +271,7 @@ static practlink_status update(struct mock *m, const practlink_person *p, const 
 	if ((st = locate(m, p, &slot, &u, &found)))
 		return st;
 	if (!found) {
-		m->svc->error(m->svc, "mock: practitioner %s has no user", p->id);
+		m->svc->error(m->svc, "practitioner %s has no user", p->id);
 		st = PRACTLINK_NO_USER;
 	}
 	if (st == PRACTLINK_OK)
@@ -314,13 +313,12 @@ static practlink_status take_pms_key(struct mock *m, struct user *u, const void 
 	uint64_t h;
 
 	if (!u->pms_name[0]) {
-		m->svc->error(m->svc, "mock: no PMS chosen under \"Integrate with\" for user %s",
-			      u->id);
+		m->svc->error(m->svc, "no PMS chosen under \"Integrate with\" for user %s", u->id);
 		return PRACTLINK_AUTH;
 	}
 	if (x->pms_key->len == 0 || x->pms_key->len >= sizeof u->pms_key ||
 	    strpbrk(x->pms_key->str, " \t\r\n")) {
-		m->svc->error(m->svc, "mock: the PMS token is empty or malformed");
+		m->svc->error(m->svc, "the PMS token is empty or malformed");
 		return PRACTLINK_BAD_KEY;
 	}
 	/* A deterministic key: the same user and PMS key give the same one. */
@@ -388,15 +386,14 @@ static practlink_status mock_verify(void *h, const practlink_person *p,
 		return st == PRACTLINK_NO_USER ? PRACTLINK_AUTH : st;
 	slot_unlock(m, slot);
 	if (!found) {
-		m->svc->error(m->svc, "mock: Practitioner was not found");
+		m->svc->error(m->svc, "Practitioner was not found");
 		st = PRACTLINK_AUTH;
 	} else if (strcmp(u.pms_name, m->svc->pms_name) != 0) {
-		m->svc->error(m->svc, "mock: user %s is not integrated with %s", u.id,
-			      m->svc->pms_name);
+		m->svc->error(m->svc, "user %s is not integrated with %s", u.id, m->svc->pms_name);
 		st = PRACTLINK_AUTH;
 	} else if (!u.backend_key[0] || !same(u.pms_key, pms_key) ||
 		   !same(u.backend_key, backend_key)) {
-		m->svc->error(m->svc, "mock: the keys do not match user %s", u.id);
+		m->svc->error(m->svc, "the keys do not match user %s", u.id);
 		st = PRACTLINK_AUTH;
 	}
 	explicit_bzero(&u, sizeof u);
@@ -430,15 +427,13 @@ static practlink_status read_settings(struct mock *m)
 		if (strcmp(status_names[i], status) == 0)
 			break;
 	if (i == sizeof status_names / sizeof status_names[0] || i == PRACTLINK_OK) {
-		svc->error(
-			svc,
-			"mock: fail_status \"%s\" is not a failure status (AUTH, TRANSIENT, ...)",
-			status);
+		svc->error(svc, "fail_status \"%s\" is not a failure status (AUTH, TRANSIENT, ...)",
+			   status);
 		return PRACTLINK_CONFIG;
 	}
 	m->fail_status = (practlink_status)i;
 	if (m->fail_rate < 0 || m->fail_rate > 1 || m->latency_ms < 0) {
-		svc->error(svc, "mock: fail_rate must lie in 0..1 and latency_ms be positive");
+		svc->error(svc, "fail_rate must lie in 0..1 and latency_ms be positive");
 		return PRACTLINK_CONFIG;
 	}
 	m->seed = (uint64_t)seed;
@@ -472,7 +467,7 @@ static int open_state(struct mock *m, const char *name, int flags)
 	if (fd < 0 && errno == ENOENT && (mkdir(m->state_dir, 0700) == 0 || errno == EEXIST))
 		fd = open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		m->svc->error(m->svc, "mock: %s: %s", path, strerror(errno));
+		m->svc->error(m->svc, "%s: %s", path, strerror(errno));
 	return fd;
 }
 

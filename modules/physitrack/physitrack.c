@@ -100,6 +100,52 @@ static bool exercises_answer(const practlink_http_response *r)
 	return ok;
 }
 
+/* Whether the core can take a hint (services version 2). */
+static bool svc_hint_ok(const struct physitrack *pt)
+{
+	return pt->svc->version >= 2 && pt->svc->hint;
+}
+
+/* Whether url looks like http[s]://HOST[:PORT][/PATH], where "{region}"
+ * may stand anywhere; else why not, in why. */
+static bool url_ok(const char *url, char *why, size_t size)
+{
+	const char *host = NULL, *end;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	if (!host) {
+		snprintf(why, size, "it must begin with https://");
+		return false;
+	}
+	end = host + strcspn(host, "/?#");
+	if (end == host || *host == ':') {
+		snprintf(why, size, "it names no host");
+		return false;
+	}
+	for (const char *c = url; *c; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f) {
+			snprintf(why, size, "it holds a space or a control character");
+			return false;
+		}
+	/* The port follows the host, or an address in brackets: [::1]:8443. */
+	const char *bracket = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
+	const char *colon = bracket ? (bracket[1] == ':' ? bracket + 1 : NULL)
+				    : memchr(host, ':', (size_t)(end - host));
+	if (colon) {
+		size_t digits = strspn(colon + 1, "0123456789");
+		if (colon + 1 + digits != end || digits == 0 || digits > 5 ||
+		    atoi(colon + 1) > 65535) {
+			snprintf(why, size, "the port \"%.*s\" is not a number from 1 to 65535",
+				 (int)(end - colon - 1), colon + 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One verification request against region; OK, AUTH, CONFIG, TRANSIENT or
  * PROTOCOL, with the reason given to svc->error. */
 static practlink_status probe(struct physitrack *pt, const char *region,
@@ -132,9 +178,20 @@ static practlink_status probe(struct physitrack *pt, const char *region,
 		return st; /* the core said why */
 	if (resp.code == 200 && exercises_answer(&resp)) {
 		st = PRACTLINK_OK;
-	} else if (resp.code == 401 || resp.code == 403) {
+	} else if (resp.code == 401) {
 		errors_text(resp.body, resp.body_len, why, sizeof why);
 		svc->error(svc, "Physitrack rejected the keys (HTTP %ld): %s", resp.code, why);
+		st = PRACTLINK_AUTH;
+	} else if (resp.code == 403) {
+		/* Known keys, refused anyway: not a key typed wrong. */
+		errors_text(resp.body, resp.body_len, why, sizeof why);
+		svc->error(svc,
+			   "Physitrack refused access (HTTP 403: the practitioner's integration "
+			   "may be off, or the account lacks API access): %s",
+			   why);
+		if (svc_hint_ok(pt))
+			svc->hint(svc, "in Physitrack, check that the practitioner's integration "
+				       "with the PMS is on and that the account has API access");
 		st = PRACTLINK_AUTH;
 	} else if (resp.code == 404) {
 		svc->error(svc, "no Physitrack API at %s (HTTP 404): check the region", root);
@@ -176,9 +233,14 @@ static int pt_diagnose(void *h, const practlink_person *p, const practlink_secre
 	for (size_t i = 0; i < N_REGIONS; i++) {
 		if (strcmp(regions[i], pt->region) == 0)
 			continue;
-		if (probe(pt, regions[i], pms_key, backend_key) == PRACTLINK_OK)
-			return snprintf(
-				buf, size,
+		if (probe(pt, regions[i], pms_key, backend_key) != PRACTLINK_OK)
+			continue;
+		if (svc_hint_ok(pt))
+			pt->svc->hint(pt->svc,
+				      "set region = \"%s\" in this integration's settings: the "
+				      "keys are right, the region is not",
+				      regions[i]);
+		return snprintf(buf, size,
 				"the keys work on region '%s', not on '%s': the practitioner's "
 				"account lives there; set region = \"%s\" (or give that region "
 				"an integration of its own)",
@@ -234,6 +296,7 @@ static practlink_status pt_open(const practlink_services *svc, void **out)
 {
 	struct physitrack *pt = calloc(1, sizeof *pt);
 	const char *auth;
+	char why[160];
 	practlink_status st;
 
 	*out = NULL;
@@ -247,22 +310,22 @@ static practlink_status pt_open(const practlink_services *svc, void **out)
 		goto fail;
 	st = PRACTLINK_CONFIG;
 	if (strcmp(auth, "pms") != 0 && strcmp(auth, "pt_direct") != 0) {
-		svc->error(svc, "physitrack: auth \"%s\" is unknown: use \"pms\" or \"pt_direct\"",
-			   auth);
+		svc->error(svc, "auth \"%s\" is unknown: use \"pms\" or \"pt_direct\"", auth);
 		goto fail;
 	}
 	pt->pt_direct = strcmp(auth, "pt_direct") == 0;
 	if (pt->region && !known_region(pt->region)) {
-		svc->error(
-			svc,
-			"physitrack: region \"%s\" is unknown: use us, uk, ca, au, nz or staging",
-			pt->region);
+		svc->error(svc, "region \"%s\" is unknown: use us, uk, ca, au, nz or staging",
+			   pt->region);
+		goto fail;
+	}
+	if (!url_ok(pt->base_url, why, sizeof why)) {
+		svc->error(svc, "base_url \"%s\" is not a URL: %s", pt->base_url, why);
 		goto fail;
 	}
 	if (!pt->region && strstr(pt->base_url, "{region}")) {
-		svc->error(svc,
-			   "physitrack: set region (us, uk, ca, au, nz or staging), the one the "
-			   "clinic's accounts live on");
+		svc->error(svc, "set region (us, uk, ca, au, nz or staging), the one the "
+				"clinic's accounts live on");
 		goto fail;
 	}
 	/* "juvonno" -> "Juvonno", "jane_app" -> "Jane app": the drop-down's words. */
