@@ -306,7 +306,14 @@ int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 			check(&r, st, true, what, detail);
 		} else {
 			check_ctx(&r, ctx, st, what);
+			continue;
 		}
+		/* Whether the platform answers at all, before any key is tried. */
+		st = practlink_integration_probe(ctx, i, detail, sizeof detail);
+		if (st != PRACTLINK_OK)
+			check_ctx(&r, ctx, st, what);
+		else if (detail[0])
+			check(&r, st, true, what, detail);
 	}
 	if (enabled == 0)
 		check_hint(&r, PRACTLINK_DISABLED, true, "integrations",

@@ -89,7 +89,9 @@ long cli_read_key_file(const char *path, char *buf, size_t size);
 /* The terminal, or NULL when there is none. */
 FILE *cli_tty(void);
 /* Prompts on the terminal and reads a line without echo. Returns the
- * length, or -1 when there is no terminal or input ended. */
+ * length, -1 when there is no terminal or input ended, or minus the exit
+ * code (130, 131, 143) after Ctrl-C, Ctrl-\ or SIGTERM, with the terminal
+ * as it was and "interrupted" said. */
 long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size);
 
 /* csv.c: reads path, calling row for each record after the header with

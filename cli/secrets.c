@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -79,30 +80,50 @@ FILE *cli_tty(void)
 	return f;
 }
 
+static volatile sig_atomic_t prompt_signal;
+
+static void at_prompt(int sig)
+{
+	prompt_signal = sig;
+}
+
 long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size)
 {
-	struct termios old, quiet;
+	static const int signals[] = { SIGINT, SIGQUIT, SIGTERM };
+	struct sigaction sa = { .sa_handler = at_prompt }, old[3];
+	struct termios saved, quiet;
 	bool restore;
-	size_t len;
+	char *got;
 
 	if (!tty)
 		return -1;
+	/* No SA_RESTART: a signal ends the read, and the terminal gets its
+	 * echo back before practlink goes. */
+	prompt_signal = 0;
+	for (size_t i = 0; i < 3; i++)
+		sigaction(signals[i], &sa, &old[i]);
 	/* Echo goes off, and what was typed ahead is dropped, before the
 	 * prompt shows: a key typed after the prompt is never lost. */
-	restore = tcgetattr(fileno(tty), &old) == 0;
+	restore = tcgetattr(fileno(tty), &saved) == 0;
 	if (restore) {
-		quiet = old;
+		quiet = saved;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
 	fputs(prompt, tty);
-	char *got = fgets(buf, (int)size, tty);
+	got = prompt_signal ? NULL : fgets(buf, (int)size, tty);
 	if (restore)
-		tcsetattr(fileno(tty), TCSANOW, &old);
+		tcsetattr(fileno(tty), TCSANOW, &saved);
 	fputs("\n", tty);
+	for (size_t i = 0; i < 3; i++)
+		sigaction(signals[i], &old[i], NULL);
+	if (prompt_signal) {
+		explicit_bzero(buf, size);
+		fprintf(stderr, "practlink: interrupted\n");
+		return -(128 + (long)prompt_signal);
+	}
 	if (!got)
 		return -1;
-	len = strlen(buf);
-	return (long)len;
+	return (long)strlen(buf);
 }

@@ -18,8 +18,12 @@
 extern "C" {
 #endif
 
-/* The ABI this header describes; a module's table must carry it in abi. */
-#define PRACTLINK_MODULE_ABI 1
+/* The ABI this header describes; a module's table must carry it in abi,
+ * and its own size in size. Operations are only ever appended to the
+ * table: the core uses one only when the module's size covers it, so a
+ * module built before an operation was added still loads, and one built
+ * after loads in an older core, which ignores what it does not know. */
+#define PRACTLINK_MODULE_ABI 2
 #define PRACTLINK_BACKEND_SYMBOL "practlink_backend_v1"
 
 #if defined(__GNUC__)
@@ -169,6 +173,7 @@ struct practlink_services {
  */
 typedef struct practlink_backend {
 	unsigned abi;     /* PRACTLINK_MODULE_ABI */
+	unsigned size;    /* sizeof(practlink_backend), as the module was built */
 	const char *name; /* must equal the file's name without ".so" */
 	const char *version;
 	const char *description;
@@ -208,7 +213,21 @@ typedef struct practlink_backend {
 	 * or -1 if it has no words for that step. */
 	int (*manual_step)(void *instance, practlink_step step, const practlink_person *p,
 			   char *buf, size_t size);
+
+	/* --- Appended operations: each may be NULL, and is NULL to the core
+	 * when the module's table is too short to hold it. --- */
+
+	/* Whether the platform answers at all, with no practitioner's keys: a
+	 * cheap request that proves the address, not any key. OK with one
+	 * sentence in buf (like snprintf) saying where it answered; else
+	 * TRANSIENT (no answer) or CONFIG (no such API there), with the reason
+	 * given to svc->error. */
+	practlink_status (*probe)(void *instance, char *buf, size_t size);
 } practlink_backend;
+
+/* The shortest table of this ABI: everything up to manual_step. */
+#define PRACTLINK_BACKEND_MIN_SIZE                                                                 \
+	(offsetof(practlink_backend, manual_step) + sizeof(void (*)(void)))
 
 #ifdef __cplusplus
 }

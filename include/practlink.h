@@ -98,6 +98,10 @@ practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
 /* Loads integration i's module and opens an instance with its settings,
  * as a link would: OK, or why not in practlink_errmsg(). */
 practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i);
+/* Whether integration i's platform answers, with a cheap request that
+ * needs no practitioner's keys, where its module offers one: OK with a
+ * sentence in buf ("" when the module has no probe), or why not. */
+practlink_status practlink_integration_probe(practlink_ctx *ctx, size_t i, char *buf, size_t size);
 
 /* --- the store ---------------------------------------------------------- */
 

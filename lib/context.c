@@ -211,6 +211,33 @@ practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i)
 	return st;
 }
 
+practlink_status practlink_integration_probe(practlink_ctx *ctx, size_t i, char *buf, size_t size)
+{
+	pl_worker *w;
+	pl_instance *inst;
+	practlink_status st;
+
+	return_val_if_fail(ctx != NULL && buf != NULL && size > 0, PRACTLINK_USAGE);
+	buf[0] = '\0';
+	if (!ctx->cfg || i >= ctx->cfg->n_integ)
+		return pl_err_set(&ctx->err, PRACTLINK_NOT_FOUND, "no integration %zu", i);
+	if (!(w = pl_ctx_main(ctx)))
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	if ((st = pl_worker_instance(w, i, &inst)) != PRACTLINK_OK) {
+		ctx->err = w->err;
+		return st;
+	}
+	if (!inst->mod->be->probe)
+		return PRACTLINK_OK;
+	st = pl_instance_probe(inst, buf, size);
+	if (st != PRACTLINK_OK) {
+		buf[0] = '\0';
+		pl_err_set(&ctx->err, st, "%s: %s", ctx->cfg->integ[i].name, inst->err.msg);
+		memcpy(ctx->err.hint, inst->err.hint, sizeof ctx->err.hint);
+	}
+	return st;
+}
+
 practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_ops *ops, void *data)
 {
 	return_val_if_fail(ctx != NULL && ops != NULL, PRACTLINK_USAGE);

@@ -362,6 +362,14 @@ practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person 
 	return st;
 }
 
+practlink_status pl_instance_probe(pl_instance *inst, char *buf, size_t size)
+{
+	inst->step = "probe";
+	inst->err.status = PRACTLINK_OK;
+	inst->err.msg[0] = inst->err.hint[0] = '\0';
+	return end(inst, inst->mod->be->probe(inst->handle, buf, size));
+}
+
 practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p)
 {
 	begin(inst, PRACTLINK_STEP_REVOKE);

@@ -150,8 +150,9 @@ typedef struct pl_module {
 	char *name;
 	char *path;
 	void *dl;
-	int fd; /* the descriptor it was loaded from */
-	const practlink_backend *be;
+	int fd;                      /* the descriptor it was loaded from */
+	practlink_backend table;     /* the module's table as this core knows it */
+	const practlink_backend *be; /* &table */
 } pl_module;
 
 /* Loads dir/NAME.so after checking the name, the folder and the file, and
@@ -242,6 +243,7 @@ practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person 
 				      const practlink_secret *pms_key,
 				      practlink_secret **backend_key);
 practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p);
+practlink_status pl_instance_probe(pl_instance *inst, char *buf, size_t size);
 practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p,
 				    const practlink_secret *pms_key,
 				    const practlink_secret *backend_key);

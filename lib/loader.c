@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Checks the table a module exports before the core relies on it. */
+/* Checks the table a module exports before the core relies on it: the
+ * ABI first, which every table of every ABI has in front, then its size,
+ * and only then the fields. */
 static practlink_status check_table(const practlink_backend *be, const char *name, const char *path,
 				    pl_err *err)
 {
@@ -25,6 +27,11 @@ static practlink_status check_table(const practlink_backend *be, const char *nam
 				  "%s: built for module ABI %u, this practlink speaks %u; "
 				  "rebuild the module against this practlink-module.h",
 				  path, be->abi, PRACTLINK_MODULE_ABI);
+	if (be->size < PRACTLINK_BACKEND_MIN_SIZE)
+		return pl_err_set(err, PRACTLINK_MODULE,
+				  "%s: its table is %u bytes, shorter than any of ABI %u (%zu); "
+				  "rebuild the module against this practlink-module.h",
+				  path, be->size, PRACTLINK_MODULE_ABI, PRACTLINK_BACKEND_MIN_SIZE);
 	if (!be->name || strcmp(be->name, name) != 0)
 		return pl_err_set(err, PRACTLINK_MODULE,
 				  "%s: calls itself '%s' but was loaded as '%s'; a module's "
@@ -101,7 +108,13 @@ practlink_status pl_module_load(const char *dir, const char *name, pl_module **o
 	}
 	mod->path = path;
 	mod->dl = dl;
-	mod->be = be;
+	/* The core reads its own copy, as long as this core's table: what the
+	 * module's table does not cover (an operation appended after it was
+	 * built) is NULL, and what it has beyond (one appended since this
+	 * core) is left out. */
+	memcpy(&mod->table, be, be->size < sizeof mod->table ? be->size : sizeof mod->table);
+	mod->table.size = (unsigned)sizeof mod->table;
+	mod->be = &mod->table;
 	/* Kept open while the module is loaded: the dynamic linker knows it
 	 * by the name /proc/self/fd/N, and a later module given the same
 	 * number would otherwise be taken for this one. */

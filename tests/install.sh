@@ -96,7 +96,7 @@ printf 'template = { enabled = true; module = "template"; };\n' >"$clinic/integr
 printf 'physitrack = { enabled = false; module = "physitrack"; };\n' >"$clinic/integrations.d/physitrack.conf"
 chmod 644 "$clinic/integrations.d/"*.conf
 pl="$d$prefix/bin/practlink --config $clinic/practlink.conf --module-dir $root/mods"
-$pl modules | grep -q '^template .* 1    1.0 ' || fail "template not listed: $($pl modules)"
+$pl modules | grep -q '^template .* 2    1.0 ' || fail "template not listed: $($pl modules)"
 $pl link p1 | grep -q 'p1: linked' || fail "no link through the template"
 $pl verify p1 >/dev/null || fail "the template's link does not verify"
 

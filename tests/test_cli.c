@@ -63,14 +63,14 @@ START_TEST(modules_lists_each_module_or_why_not)
 	pl_test_write(clinic, "integrations.d/rehab.conf", 0644,
 		      "rehab = { enabled = false; module = \"rehabplatform\"; };\n");
 	ck_assert_int_eq(run("modules"), 69);
-	expect_in(out, "mock             mock         1    " PACKAGE_VERSION);
+	expect_in(out, "mock             mock         2    " PACKAGE_VERSION);
 	expect_in(out, "mock.so");
-	expect_in(out, "physitrack       physitrack   1    " PACKAGE_VERSION);
+	expect_in(out, "physitrack       physitrack   2    " PACKAGE_VERSION);
 	expect_in(out, "rehab            rehabplatform -    -        error: ");
 	expect_in(out, "rehabplatform.so: No such file or directory");
 	ck_assert_int_eq(run("--json", "modules"), 69);
 	expect_in(out, "\"integration\":\t\"mock\"");
-	expect_in(out, "\"abi\":\t1");
+	expect_in(out, "\"abi\":\t2");
 	expect_in(out, "\"error\":\tnull");
 }
 END_TEST
@@ -198,7 +198,7 @@ START_TEST(module_with_wrong_abi_or_no_symbol)
 	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
 		      "mock = { enabled = true; module = \"bad_abi\"; };\n");
 	ck_assert_int_eq(run_in(pl_test_env("PL_TEST_MODULE_DIR"), "modules", (char *)NULL), 69);
-	expect_in(out, "bad_abi.so: built for module ABI 42, this practlink speaks 1");
+	expect_in(out, "bad_abi.so: built for module ABI 43, this practlink speaks 2");
 	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
 		      "mock = { enabled = true; module = \"no_symbol\"; };\n");
 	ck_assert_int_eq(run_in(pl_test_env("PL_TEST_MODULE_DIR"), "modules", (char *)NULL), 69);

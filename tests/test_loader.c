@@ -83,7 +83,7 @@ END_TEST
 START_TEST(wrong_abi)
 {
 	expect(pl_test_env("PL_TEST_MODULE_DIR"), "bad_abi", PRACTLINK_MODULE,
-	       "bad_abi.so: built for module ABI 42, this practlink speaks 1");
+	       "bad_abi.so: built for module ABI 43, this practlink speaks 2");
 }
 END_TEST
 

@@ -108,6 +108,7 @@ static void t_close(void *h)
 
 PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.abi = PRACTLINK_MODULE_ABI,
+	.size = sizeof(practlink_backend),
 	.name = "template",
 	.version = "1.0",
 	.description = "a module to copy",

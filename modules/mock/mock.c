@@ -471,6 +471,18 @@ static int open_state(struct mock *m, const char *name, int flags)
 	return fd;
 }
 
+/* The platform answers: it is a folder here, so it always does, unless a
+ * test makes it fail (fail_step = "probe"). */
+static practlink_status mock_probe(void *h, char *buf, size_t size)
+{
+	struct mock *m = h;
+	practlink_status st = inject(m, "probe");
+
+	if (st == PRACTLINK_OK)
+		snprintf(buf, size, "the mock platform answers (its state is in %s)", m->state_dir);
+	return st;
+}
+
 static practlink_status mock_open(const practlink_services *svc, void **out)
 {
 	struct mock *m = calloc(1, sizeof *m);
@@ -501,6 +513,7 @@ static practlink_status mock_open(const practlink_services *svc, void **out)
 
 PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.abi = PRACTLINK_MODULE_ABI,
+	.size = sizeof(practlink_backend),
 	.name = "mock",
 	.version = PACKAGE_VERSION,
 	.description = "test double: every step automatic, no network, faults on demand",
@@ -513,4 +526,5 @@ PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.exchange = mock_exchange,
 	.revoke = mock_revoke,
 	.manual_step = mock_manual_step,
+	.probe = mock_probe,
 };

@@ -213,6 +213,38 @@ static practlink_status probe(struct physitrack *pt, const char *region,
 	return st;
 }
 
+/* Whether Physitrack answers at the configured address: the same cheap
+ * read, without any key, which Physitrack refuses (401) when it is there. */
+static practlink_status pt_probe(void *h, char *buf, size_t size)
+{
+	struct physitrack *pt = h;
+	const practlink_services *svc = pt->svc;
+	char root[512], url[640];
+	practlink_http_header accept = { "accept", "application/json", NULL };
+	practlink_http_request req = { "GET", url, &accept, 1, NULL, 0, 1 };
+	practlink_http_response resp;
+	practlink_status st;
+
+	api_root(pt, pt->region, root, sizeof root);
+	snprintf(url, sizeof url, "%s/api/v2/exercises?name=zz-practlink-probe&page=1", root);
+	if ((st = svc->http(svc, &req, &resp)) != PRACTLINK_OK)
+		return st; /* the core said why: no answer */
+	if (resp.code == 404) {
+		svc->error(svc, "no Physitrack API at %s (HTTP 404): check region and base_url",
+			   root);
+		st = PRACTLINK_CONFIG;
+	} else if (resp.code >= 500 || resp.code == 408 || resp.code == 429) {
+		svc->error(svc, "Physitrack at %s answered HTTP %ld, still after retries", root,
+			   resp.code);
+		st = PRACTLINK_TRANSIENT;
+	} else {
+		snprintf(buf, size, "Physitrack answers at %s (HTTP %ld to a request without keys)",
+			 root, resp.code);
+	}
+	svc->http_free(&resp);
+	return st;
+}
+
 static practlink_status pt_verify(void *h, const practlink_person *p,
 				  const practlink_secret *pms_key,
 				  const practlink_secret *backend_key)
@@ -343,6 +375,7 @@ fail:
 
 PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.abi = PRACTLINK_MODULE_ABI,
+	.size = sizeof(practlink_backend),
 	.name = "physitrack",
 	.version = PACKAGE_VERSION,
 	.description = "Physitrack: verification by API, the key exchange by hand",
@@ -351,6 +384,7 @@ PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.verify = pt_verify,
 	.diagnose = pt_diagnose,
 	.manual_step = pt_manual_step,
+	.probe = pt_probe,
 	/* No API for these (physitrack-api.md): the operator does them. */
 	.find_user = NULL,
 	.create_user = NULL,

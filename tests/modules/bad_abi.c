@@ -3,5 +3,6 @@
 
 PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.abi = PRACTLINK_MODULE_ABI + 41,
+	.size = sizeof(practlink_backend),
 	.name = "bad_abi",
 };

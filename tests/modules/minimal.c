@@ -29,6 +29,7 @@ static int op_manual_step(void *instance, practlink_step step, const practlink_p
 
 PRACTLINK_EXPORT const practlink_backend practlink_backend_v1 = {
 	.abi = PRACTLINK_MODULE_ABI,
+	.size = sizeof(practlink_backend),
 	.name = TABLE_NAME,
 	.version = "0",
 	.open = op_open,
