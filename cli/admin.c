@@ -23,13 +23,23 @@ static int no_options(int argc, char **argv, int max_args)
 
 int cmd_modules(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
+	static const struct option longopts[] = { { "names", no_argument, NULL, 'n' }, { 0 } };
 	practlink_status worst = PRACTLINK_OK;
 	size_t n = practlink_integration_count(ctx);
-	cJSON *doc = o->json ? cJSON_CreateArray() : NULL;
-	int rc;
+	cJSON *doc;
+	int c;
 
-	if ((rc = no_options(argc, argv, 0)) >= 0)
-		return rc;
+	while ((c = cli_getopt(argc, argv, "", longopts)) != -1) {
+		if (c != 'n')
+			return practlink_exit_code(PRACTLINK_USAGE);
+		/* --names: the integrations' names only, for scripts and completion. */
+		for (size_t i = 0; i < n; i++)
+			puts(practlink_integration_name(ctx, i));
+		return 0;
+	}
+	if (optind < argc)
+		return cli_usage("unexpected argument '%s'", argv[optind]);
+	doc = o->json ? cJSON_CreateArray() : NULL;
 	if (!o->json)
 		printf("%-16s %-12s %-4s %-8s %s\n", "INTEGRATION", "MODULE", "ABI", "VERSION",
 		       "PATH OR ERROR");

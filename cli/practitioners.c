@@ -233,6 +233,43 @@ static void full_name(const cJSON *p, char *buf, size_t size)
 	snprintf(buf, size, "%s %s", text_of(p, "first_name"), text_of(p, "last_name"));
 }
 
+static practlink_status print_id(void *arg, const char *id)
+{
+	struct people *pp = arg;
+
+	cJSON_AddItemToArray(pp->all, cJSON_CreateString(id));
+	return PRACTLINK_OK;
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(cJSON_GetStringValue(*(cJSON *const *)a),
+		      cJSON_GetStringValue(*(cJSON *const *)b));
+}
+
+/* list --ids: ids only, sorted, without reading a record. */
+static int list_ids(practlink_ctx *ctx)
+{
+	struct people pp = { cJSON_CreateArray(), NULL };
+	practlink_status st = practlink_practitioner_each(ctx, print_id, &pp);
+	size_t n = (size_t)cJSON_GetArraySize(pp.all), i = 0;
+	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, pp.all)
+	{
+		if (v)
+			v[i++] = (cJSON *)x;
+	}
+	if (v)
+		qsort(v, n, sizeof *v, by_string);
+	for (i = 0; v && i < n; i++)
+		puts(cJSON_GetStringValue(v[i]));
+	free(v);
+	cJSON_Delete(pp.all);
+	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
+}
+
 static int list(practlink_ctx *ctx, const struct opts *o)
 {
 	struct people pp = { cJSON_CreateArray(), NULL };
@@ -407,6 +444,8 @@ int cmd_practitioner(practlink_ctx *ctx, const struct opts *o, int argc, char **
 		return import(ctx, o, argc - 1, argv + 1);
 	if (strcmp(sub, "list") == 0 && argc == 2)
 		return list(ctx, o);
+	if (strcmp(sub, "list") == 0 && argc == 3 && strcmp(argv[2], "--ids") == 0)
+		return list_ids(ctx);
 	if (strcmp(sub, "show") == 0 && argc == 3)
 		return show(ctx, o, argv[2]);
 	if (strcmp(sub, "remove") == 0)

@@ -25,12 +25,17 @@ static const struct command commands[] = {
 	{ "practitioner", cmd_practitioner,
 	  "practitioner add ID --first-name F --last-name L --email E [--pms-key-file FILE|-]\n"
 	  "       practitioner import FILE.csv\n"
-	  "       practitioner list | show ID | remove ID",
+	  "       practitioner list [--ids] | show ID | remove ID [--force]",
 	  "Manages the practitioners in the store. 'add' gives a new practitioner a\n"
 	  "new PMS key unless --pms-key-file names the one the PMS holds (a file closed\n"
 	  "to others, or - for standard input). 'import' reads a roster with the header\n"
 	  "id,first_name,last_name,email[,pms_key]: each bad row is reported with its\n"
-	  "line number and skipped, and the good rows go in." },
+	  "line number and what is wrong, and skipped; the good rows go in, and rows\n"
+	  "already in the store unchanged are counted as such. 'add' and 'import'\n"
+	  "create the store; no other command does. 'list' shows everyone sorted by id\n"
+	  "(--ids: the ids alone), 'show' one practitioner in detail, never a key.\n"
+	  "'remove' refuses a practitioner who still has a link, unless --force, which\n"
+	  "unlinks first." },
 	{ "link", cmd_link,
 	  "link (ID... | --all) [-i INTEGRATION] [-j JOBS] [--assisted] [--dry-run]\n"
 	  "       [--backend-key-file FILE|-] [--backend-keys FILE.csv]",
@@ -39,17 +44,22 @@ static const struct command commands[] = {
 	  "platform has no API for are shown to you, in its words, with the PMS key to\n"
 	  "paste (on the terminal only); the platform's key is read without echo, or\n"
 	  "from --backend-key-file, or for many practitioners from --backend-keys\n"
-	  "(columns id,backend_key). --dry-run checks every precondition and changes\n"
-	  "nothing. A link can be run again at any time: it resumes." },
+	  "(columns id,backend_key); --all --assisted on a terminal walks through the\n"
+	  "practitioners one by one. --dry-run lists, per practitioner, the steps a\n"
+	  "link would take, automatic or by hand, and changes nothing. A link can be\n"
+	  "run again at any time: it resumes." },
 	{ "unlink", cmd_unlink, "unlink ID [-i INTEGRATION]",
 	  "Revokes the link on the platform (or says how to, when it has no API for\n"
-	  "it) and forgets the platform's key. The practitioner's PMS key stays." },
+	  "it) and forgets the platform's key. The practitioner's PMS key stays.\n"
+	  "Unlinking what is not linked does nothing and succeeds." },
 	{ "verify", cmd_verify, "verify (ID... | --all) [-i INTEGRATION] [-j JOBS]",
 	  "Proves each link with a real request to the platform that reads no patient\n"
-	  "data, and records the result: the link health check, for cron." },
+	  "data, and records the result: the link health check, for cron. Without -i,\n"
+	  "every enabled integration; a practitioner never linked there is not due.\n"
+	  "Exits with the worst status of the links it checked." },
 	{ "rotate", cmd_rotate, "rotate ID [-i INTEGRATION]",
 	  "Gives the practitioner a new PMS key, exchanges and verifies it; the old\n"
-	  "keys stay in use if any step fails." },
+	  "keys stay in use if any step fails, and status says so." },
 	{ "status", cmd_status, "status [ID] [-i INTEGRATION]",
 	  "Shows each practitioner's link on each integration: state, platform user,\n"
 	  "when linked and verified, the platform key's last four characters, and\n"
@@ -57,11 +67,14 @@ static const struct command commands[] = {
 	{ "doctor", cmd_doctor, "doctor [ID]",
 	  "Checks every precondition of a link: the configuration files and their\n"
 	  "permissions, the module folder, each integration (enabled, module loads,\n"
-	  "settings valid), and with ID that practitioner: profile, PMS key, user on\n"
-	  "the platform, and the link itself. Says what to fix." },
-	{ "modules", cmd_modules, "modules",
+	  "settings valid, the platform answers), the store and its records, and with\n"
+	  "ID that practitioner: profile, PMS key, user on the platform, and the link\n"
+	  "itself. Says what to fix, and exits non-zero when a link cannot work. With\n"
+	  "-q, only what is wrong." },
+	{ "modules", cmd_modules, "modules [--names]",
 	  "Lists each integration's module: its ABI, version and path, or why it\n"
-	  "cannot be loaded. Exits non-zero when a module cannot be loaded." },
+	  "cannot be loaded. Exits non-zero when a module cannot be loaded. --names:\n"
+	  "the integrations' names alone, loading nothing." },
 	{ "keygen", cmd_keygen, "keygen",
 	  "Prints one new PMS key: 40 letters (upper and lower case) and digits\n"
 	  "from the kernel's random source." },

@@ -90,6 +90,8 @@ typedef struct practlink_integration_info {
 
 /* How many integrations the configuration has. */
 size_t practlink_integration_count(const practlink_ctx *ctx);
+/* Integration i's name, without loading its module; NULL past the end. */
+const char *practlink_integration_name(const practlink_ctx *ctx, size_t i);
 /* Describes integration i, loading its module if that has not been tried.
  * The strings stay valid until the next practlink_load_config(). */
 practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,

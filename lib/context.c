@@ -151,6 +151,11 @@ size_t practlink_integration_count(const practlink_ctx *ctx)
 	return ctx && ctx->cfg ? ctx->cfg->n_integ : 0;
 }
 
+const char *practlink_integration_name(const practlink_ctx *ctx, size_t i)
+{
+	return ctx && ctx->cfg && i < ctx->cfg->n_integ ? ctx->cfg->integ[i].name : NULL;
+}
+
 const pl_module *pl_ctx_module(practlink_ctx *ctx, size_t i)
 {
 	struct pl_loaded *l = &ctx->loaded[i];

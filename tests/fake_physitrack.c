@@ -127,12 +127,26 @@ static int add_people(const char *text)
 	return added;
 }
 
-static void set_fault(const char *spec)
+/* Sets the fault that spec names; false, changing nothing, when spec is
+ * not one. */
+static bool set_fault(const char *spec)
 {
-	char kind[32] = "";
+	static const struct {
+		const char *kind;
+		int args;
+	} kinds[] = { { "latency", 1 },  { "status", 2 }, { "retry-after", 2 }, { "oversized", 2 },
+		      { "hang", 1 },     { "reset", 1 },  { "truncated", 1 },   { "malformed", 1 },
+		      { "redirect", 1 }, { "none", 0 } };
+	char kind[32] = "", extra[2];
 	long a = 0, b = 0;
-	int n = sscanf(spec, "%31s %ld %ld", kind, &a, &b);
+	int n = sscanf(spec, "%31s %ld %ld %1s", kind, &a, &b, extra);
+	bool known = false;
 
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kind, kinds[i].kind) == 0 && n == kinds[i].args + 1 && a >= 0 && b >= 0)
+			known = true;
+	if (!known)
+		return false;
 	pthread_mutex_lock(&fake.lock);
 	fake.fault = F_NONE;
 	fake.fault_left = a;
@@ -156,6 +170,27 @@ static void set_fault(const char *spec)
 	else if (n == 2 && strcmp(kind, "redirect") == 0)
 		fake.fault = F_REDIRECT;
 	pthread_mutex_unlock(&fake.lock);
+	return true;
+}
+
+static bool known_region(const char *r)
+{
+	static const char *const regions[] = { "us", "uk", "ca", "au", "nz", "staging" };
+
+	for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
+		if (strcmp(regions[i], r) == 0)
+			return true;
+	return false;
+}
+
+static int usage(FILE *f, int rc)
+{
+	fprintf(f, "usage: practlink-fake-physitrack [--port N] [--region R] [--state FILE] "
+		   "[--fault SPEC]\n"
+		   "  R: us, uk, ca, au, nz or staging; SPEC: latency MS | status CODE N |\n"
+		   "  retry-after SECONDS N | hang N | reset N | truncated N | malformed N |\n"
+		   "  oversized N BYTES | redirect N | none (see practlink-fake-physitrack(1))\n");
+	return rc;
 }
 
 /* The fault for this request, used up as it is taken. */
@@ -412,7 +447,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return answer(c, MHD_HTTP_OK, "{}", NULL, NULL);
 		}
 		if (strcmp(method, "POST") == 0 && strcmp(url, "/_control/fault") == 0) {
-			set_fault(up->text ? up->text : "none");
+			if (!set_fault(up->text ? up->text : "none"))
+				return errors(c, MHD_HTTP_BAD_REQUEST, "unknown fault spec");
 			return answer(c, MHD_HTTP_OK, "{}", NULL, NULL);
 		}
 		return errors(c, MHD_HTTP_NOT_FOUND, "Not found");
@@ -486,13 +522,26 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(argv[i], "--port") == 0 && v)
+		if (strcmp(argv[i], "--help") == 0)
+			return usage(stdout, 0);
+		if (strcmp(argv[i], "--port") == 0 && v && strspn(v, "0123456789") == strlen(v) &&
+		    *v && atoi(v) <= 65535) {
 			port = (unsigned)atoi(v), i++;
-		else if (strcmp(argv[i], "--region") == 0 && v)
+		} else if (strcmp(argv[i], "--region") == 0 && v) {
+			if (!known_region(v)) {
+				fprintf(stderr, "practlink-fake-physitrack: unknown region '%s'\n",
+					v);
+				return usage(stderr, 64);
+			}
 			fake.region = v, i++;
-		else if (strcmp(argv[i], "--fault") == 0 && v)
-			set_fault(v), i++;
-		else if (strcmp(argv[i], "--state") == 0 && v) {
+		} else if (strcmp(argv[i], "--fault") == 0 && v) {
+			if (!set_fault(v)) {
+				fprintf(stderr, "practlink-fake-physitrack: unknown fault '%s'\n",
+					v);
+				return usage(stderr, 64);
+			}
+			i++;
+		} else if (strcmp(argv[i], "--state") == 0 && v) {
 			char *text = slurp(v);
 			if (!text) {
 				fprintf(stderr, "practlink-fake-physitrack: %s: %s\n", v,
@@ -503,9 +552,7 @@ int main(int argc, char **argv)
 			free(text);
 			i++;
 		} else {
-			fprintf(stderr, "usage: practlink-fake-physitrack [--port N] [--region R] "
-					"[--state FILE] [--fault SPEC]\n");
-			return 64;
+			return usage(stderr, 64);
 		}
 	}
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };

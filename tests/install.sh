@@ -35,6 +35,14 @@ test -n "$state" && test "$(stat -c %a "$state")" = 700 || fail "no 0700 state f
 readelf -d "$d$libdir/libpractlink.so.0" | grep -q 'SONAME.*libpractlink.so.0' ||
 	fail "no soname"
 
+# The configuration shows this install's own defaults.
+conf="$d$sysconfdir/practlink/practlink.conf"
+grep -qF "# module_dir = \"$moduledir\";" "$conf" ||
+	fail "practlink.conf does not show this install's module_dir ($moduledir)"
+grep -qF "path = \"${state#"$d"}\"" "$conf" ||
+	fail "practlink.conf does not show this install's store (${state#"$d"})"
+! grep -q '@[a-z]*@' "$conf" || fail "practlink.conf kept a placeholder"
+
 # The man pages render.
 for m in "$d$prefix"/share/man/man*/*; do
 	man -l "$m" >/dev/null 2>&1 || fail "$m does not render"

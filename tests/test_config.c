@@ -89,7 +89,7 @@ END_TEST
 START_TEST(shipped_configs_load)
 {
 	/* The shipped files are valid; physitrack and mock, in name order. */
-	char *path = pl_test_path(pl_test_env("PL_SRCDIR"), "conf/practlink.conf");
+	char *path = pl_test_path(pl_test_env("PL_SRCDIR"), "conf/practlink.conf.in");
 	practlink_ctx *ctx;
 
 	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
