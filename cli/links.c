@@ -582,6 +582,10 @@ int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 		return cli_usage("status takes at most one ID");
 	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration, collect,
 				   &r);
+	if (st != PRACTLINK_OK && r.n == 0) {
+		free(r.v);
+		return cli_fail(ctx, st); /* nothing to show: only why */
+	}
 	/* Sorted for people; the store hands them over in no order. */
 	if (r.n)
 		qsort(r.v, r.n, sizeof *r.v, by_id);

@@ -89,9 +89,8 @@ static practlink_status open_profile(struct job *j, const char *id)
 		return pl_err_set(j->err, PRACTLINK_INTERNAL, "out of memory");
 	j->person = (practlink_person){ j->rec->id, j->rec->first_name, j->rec->last_name,
 					j->rec->email, j->link->user_id };
-	return pl_worker_instance(j->w, j->ix, &j->inst) == PRACTLINK_OK
-		       ? PRACTLINK_OK
-		       : pl_err_set(j->err, j->w->err.status, "%s", j->w->err.msg);
+	/* The worker's error is the job's: a failure there says why already. */
+	return pl_worker_instance(j->w, j->ix, &j->inst);
 }
 
 /* 3. The PMS key: a profile without one gets a new one, persisted before

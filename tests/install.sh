@@ -108,6 +108,18 @@ $pl modules | grep -q '^template .* 2    1.0 ' || fail "template not listed: $($
 $pl link p1 | grep -q 'p1: linked' || fail "no link through the template"
 $pl verify p1 >/dev/null || fail "the template's link does not verify"
 
+# The completion offers the names this clinic has: integrations after -i,
+# practitioners' ids where an ID goes.
+complete_words() {
+	PATH="$d$prefix/bin:$PATH" bash -c ". '$d$prefix/share/bash-completion/completions/practlink'
+		COMP_WORDS=($*); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _practlink
+		echo \${COMPREPLY[*]}"
+}
+words=$(complete_words practlink --config "$clinic/practlink.conf" link -i '""')
+test "$words" = "mock physitrack template" || fail "completion of -i gave '$words'"
+words=$(complete_words practlink --config "$clinic/practlink.conf" practitioner show p)
+test "$words" = "p1 p2" || fail "completion of an id gave '$words'"
+
 # What install added, uninstall removes.
 $MAKE -s -C "$PL_BUILDDIR" uninstall DESTDIR="$root/dest" >/dev/null
 left=$(find "$root/dest" -type f | head -n 5)
