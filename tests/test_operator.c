@@ -103,6 +103,21 @@ static void expect_json_failure(const char *text, const char *status, int exit_c
 	cJSON_Delete(doc);
 }
 
+/* Starts "practlink link A B" on a new pseudo-terminal; *master is its
+ * other end. */
+static pid_t on_terminal(int *master, const char *a, const char *b)
+{
+	pid_t pid = forkpty(master, NULL, NULL, NULL);
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char **argv = pl_test_practlink_words(clinic, "link", a, b, (char *)NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
 /* --- 1. habits of git, systemctl, apt --------------------------------------- */
 
 START_TEST(global_options_anywhere)
@@ -353,14 +368,7 @@ START_TEST(ctrl_d_is_no_key_given)
 	pid_t pid;
 
 	pl_test_add(clinic, "p1");
-	pid = forkpty(&master, NULL, NULL, NULL);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char **argv =
-			pl_test_practlink_words(clinic, "link", "--assisted", "p1", (char *)NULL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid = on_terminal(&master, "--assisted", "p1");
 	ck_assert(pl_test_read_until(master, screen, sizeof screen, "Platform key (not shown"));
 	ck_assert(write(master, "\x04", 1) == 1);
 	pl_test_read_until(master, screen, sizeof screen, "hint:");
@@ -611,14 +619,7 @@ static void interrupt_at_prompt(const char *key, int want_exit)
 	int master, status;
 	pid_t pid;
 
-	pid = forkpty(&master, NULL, NULL, NULL);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char **argv =
-			pl_test_practlink_words(clinic, "link", "--assisted", "p1", (char *)NULL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid = on_terminal(&master, "--assisted", "p1");
 	ck_assert(pl_test_read_until(master, screen, sizeof screen, "Platform key (not shown"));
 	if (key)
 		ck_assert(write(master, key, 1) == 1);
@@ -854,14 +855,7 @@ START_TEST(assisted_walks_through_the_clinic)
 
 	pl_test_add(clinic, "p1");
 	pl_test_add(clinic, "p2");
-	pid = forkpty(&master, NULL, NULL, NULL);
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char **argv = pl_test_practlink_words(clinic, "link", "--all", "--assisted",
-						      (char *)NULL);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid = on_terminal(&master, "--all", "--assisted");
 	/* Each prompt is waited for after what was answered: the terminal
 	 * drops what is typed before a prompt. */
 	ck_assert(wait_after(master, screen, sizeof screen, 0, "Platform key (not shown"));
