@@ -4,7 +4,7 @@
  *
  * It answers the v2 reads practlink and a PMS use (exercises, clients,
  * one client, templates) with the authentication rules and the answers of
- * shared/physitrack-api.md, for the practitioners it is told about, per
+ * doc/design.md, for the practitioners it is told about, per
  * region (/REGION/api/v2/..., and /api/v2/... for --region). What the real
  * API leaves undocumented is marked GUESS below and kept out of practlink.
  *

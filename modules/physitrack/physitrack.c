@@ -3,9 +3,9 @@
  *
  * Physitrack publishes no API to find or create a practitioner's user, to
  * choose the PMS under "Integrate with", to enter the PMS token or to read
- * the key it generates (shared/physitrack-api.md). So this module leaves
- * those steps to the operator, in Physitrack's own words, and does the one
- * thing the API allows: prove a pair of keys with a read that returns no
+ * the key it generates (doc/design.md, "What is known of Physitrack"). So
+ * this module leaves those steps to the operator, in Physitrack's own
+ * words, and does the one thing the API allows: prove a pair of keys with a read that returns no
  * patient data, an exercise-library search for a name that matches
  * nothing (GET /api/v2/exercises?name=RANDOM&page=1).
  *
