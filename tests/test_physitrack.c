@@ -169,6 +169,9 @@ START_TEST(another_region)
 	add("p1", AU_PMS);
 	ck_assert_int_eq(link_with("p1", AU_KEY), 77);
 	expect_in(err, "the keys work on region 'au', not on 'uk'");
+	/* The hint is the region's, not the generic one for refused keys. */
+	expect_in(err, "hint: set region = \"au\" in this integration's settings");
+	expect_not_in(err, "make sure both keys were exchanged");
 	nothing_kept("p1");
 	/* Linked on au, then the configuration says uk: doctor finds it. */
 	region("au");
@@ -177,6 +180,48 @@ START_TEST(another_region)
 	ck_assert_int_eq(run("doctor", "p1"), 77);
 	expect_in(out, "FAIL  p1 on physitrack: ");
 	expect_in(out, "the keys work on region 'au', not on 'uk'");
+}
+END_TEST
+
+/* A 403 is access refused, with its own hint: not "the keys were typed
+ * wrong". */
+START_TEST(forbidden_is_not_a_wrong_key)
+{
+	add("p1", PMS_KEY);
+	pl_fake_fault(&fake, "status 403 1");
+	ck_assert_int_eq(link_with("p1", PT_KEY), 77);
+	expect_in(err, "Physitrack refused access (HTTP 403: the practitioner's integration may be "
+		       "off, or the account lacks API access)");
+	expect_in(err, "hint: in Physitrack, check that the practitioner's integration");
+	expect_not_in(err, "rejected the keys");
+	nothing_kept("p1");
+}
+END_TEST
+
+/* doctor: a base_url that is not a URL, and a platform that does not
+ * answer, are failures before any key is tried. */
+START_TEST(doctor_checks_the_address)
+{
+	char settings[256];
+
+	add("p1", PMS_KEY);
+	ck_assert_int_eq(run("doctor"), 0);
+	expect_in(out, "Physitrack answers at http://127.0.0.1:");
+	/* The README's placeholder left in. */
+	configure("juvonno", "region = \"uk\"; base_url = \"http://127.0.0.1:N/{region}\";", NULL);
+	ck_assert_int_eq(run("doctor"), 78);
+	expect_in(out, "physitrack.conf:2: physitrack.settings: base_url "
+		       "\"http://127.0.0.1:N/{region}\" is not a URL: the port \"N\" is not a "
+		       "number");
+	ck_assert_int_eq(run("link", "p1", "--backend-key-file", "/dev/null"), 78);
+	expect_in(err, "is not a URL");
+	/* Nothing listens there. */
+	snprintf(settings, sizeof settings,
+		 "region = \"uk\"; base_url = \"http://127.0.0.1:%u/{region}\";",
+		 fake.port == 65535 ? 65534 : fake.port + 1);
+	configure("juvonno", settings, "connect_timeout_ms = 500; timeout_ms = 1500; retries = 0;");
+	ck_assert_int_eq(run("doctor"), 75);
+	expect_in(out, "FAIL  integration physitrack: physitrack: ");
 }
 END_TEST
 
@@ -366,6 +411,8 @@ int main(void)
 	tcase_add_test(tc, rejected_keys);
 	tcase_add_test(tc, another_region);
 	tcase_add_test(tc, pt_direct_and_wrong_base);
+	tcase_add_test(tc, forbidden_is_not_a_wrong_key);
+	tcase_add_test(tc, doctor_checks_the_address);
 	tcase_add_test(tc, faults);
 	tcase_add_test(tc, retries_then_success);
 	tcase_add_test(tc, hang_ends_at_the_timeout);
