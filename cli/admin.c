@@ -237,10 +237,13 @@ static void doctor_store(practlink_ctx *ctx, struct report *r)
 	if (!path)
 		return; /* the host's own store */
 	if (stat(path, &st) < 0) {
-		snprintf(detail, sizeof detail, "%s: %s", path, strerror(errno));
-		check_hint(r, PRACTLINK_CONFIG, true, "store", detail,
-			   "check store.path; 'practlink practitioner add' or 'practitioner "
-			   "import' creates the store");
+		/* Not made yet is a new clinic, not a fault; anything else is. */
+		snprintf(detail, sizeof detail, "%s: %s", path,
+			 errno == ENOENT ? "not created yet" : strerror(errno));
+		check_hint(r, errno == ENOENT ? PRACTLINK_CONFIG : PRACTLINK_STORE, errno != ENOENT,
+			   "store", detail,
+			   "'practlink practitioner add' or 'practitioner import' creates it; "
+			   "if the path is mistyped, correct store.path");
 		return;
 	}
 	if (st.st_mode & 077) {
