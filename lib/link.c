@@ -793,8 +793,10 @@ practlink_status pl_link_plan(pl_worker *w, const char *id, size_t ix, practlink
 		practlink_step step = order[i];
 		if (step == PRACTLINK_STEP_FIND_USER && j.link->user_id)
 			continue; /* known from an earlier attempt */
+		/* Creating the user is planned when allowed, and always when
+		 * finding it is the operator's: they may not find it. */
 		if (step == PRACTLINK_STEP_CREATE_USER &&
-		    (j.link->user_id || !j.ig->create_missing_users))
+		    (j.link->user_id || (!j.ig->create_missing_users && !manual)))
 			continue;
 		/* From the first step the module lacks, the rest of 4 to 6 is
 		 * the operator's, as in an assisted link. */

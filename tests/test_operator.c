@@ -750,7 +750,9 @@ START_TEST(dry_run_lists_the_steps)
 		      "physitrack = { enabled = true; module = \"physitrack\";\n"
 		      "  settings = { region = \"uk\"; }; };\n");
 	ck_assert_int_eq(run("link", "--dry-run", "p1"), 0);
+	expect_in(out, "p1: would link in 5 steps:");
 	expect_in(out, "1. [by hand] In Physitrack:");
+	expect_in(out, "2. [by hand] If Ada Lovelace is not listed: click + Add user");
 	expect_in(out, "[automatic] verify the pair of keys with physitrack");
 	/* Nothing changed. */
 	char *rec = pl_test_record(clinic, "p1");
