@@ -226,6 +226,18 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 	practlink_status st;
 
 	return_val_if_fail(ctx != NULL && b != NULL, PRACTLINK_USAGE);
+	/* A host's struct is checked, never guessed at: op 0 is no link. */
+	if (b->op < PRACTLINK_BULK_LINK || b->op > PRACTLINK_BULK_LINK_KEYS)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_bulk: op %u is none of PRACTLINK_BULK_LINK, _VERIFY, "
+				  "_LINK_KEYS",
+				  b->op);
+	if (b->flags & ~(unsigned)PRACTLINK_LINK_DRY_RUN)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_bulk: unknown flags 0x%x", b->flags);
+	if (b->op == PRACTLINK_BULK_LINK_KEYS && !b->next)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_bulk: LINK_KEYS takes its keys from next, which is NULL");
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
 	ctx->bulk_stop = 0;

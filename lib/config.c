@@ -376,6 +376,7 @@ static practlink_status read_integrations(const pl_log *log, pl_config *cfg, pl_
 
 	dfd = pl_file_open_trusted(AT_FDCWD, dir, dir, true, PRACTLINK_CONFIG, err);
 	if (dfd < 0) {
+		/* errno is the open's, or 0 when the folder was refused. */
 		if (errno == ENOENT) {
 			pl_log_msg(log, PRACTLINK_LOG_NOTICE, "%s: no such folder: no integrations",
 				   dir);
@@ -399,7 +400,8 @@ static practlink_status read_integrations(const pl_log *log, pl_config *cfg, pl_
 		names = more;
 		n++;
 	}
-	qsort(names, n, sizeof *names, compare_names);
+	if (n)
+		qsort(names, n, sizeof *names, compare_names);
 
 	cfg->integ = calloc(n ? n : 1, sizeof *cfg->integ);
 	if (!cfg->integ) {

@@ -69,6 +69,7 @@ int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool di
 	}
 	if (pl_file_check(&st, shown, dir, fail, err) != PRACTLINK_OK) {
 		close(fd);
+		errno = 0; /* opened, then refused: no errno of the open's to read */
 		return -1;
 	}
 	return fd;

@@ -83,7 +83,8 @@ const char *pl_log_level_name(int level);
 practlink_status pl_file_check(const struct stat *st, const char *path, bool dir,
 			       practlink_status fail, pl_err *err);
 /* Opens path (relative to dirfd, or AT_FDCWD) without following a final
- * symlink and checks it with pl_file_check. Returns the descriptor, or -1. */
+ * symlink and checks it with pl_file_check. Returns the descriptor, or -1
+ * with errno the open's error, or 0 when the file opened but was refused. */
 int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool dir,
 			 practlink_status fail, pl_err *err);
 /* Reads the whole of fd, at most max bytes, into a NUL-terminated buffer
@@ -96,8 +97,6 @@ char *pl_path_dirname(const char *path);
 
 /* Whether s is a bare name matching [a-z0-9_-]{1,64}. */
 bool pl_name_is_bare(const char *s);
-
-#endif /* PL_INTERNAL_H */
 
 /* config.c ---------------------------------------------------------------- */
 #include <libconfig.h>
@@ -373,3 +372,5 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 /* The context's share, made on first use (any thread). */
 pl_http_share *pl_ctx_http_share(practlink_ctx *ctx, pl_err *err);
 practlink_status pl_diagnose_run(pl_worker *w, const char *id, size_t ix, char *buf, size_t size);
+
+#endif /* PL_INTERNAL_H */

@@ -47,6 +47,9 @@ practlink_status practlink_link(practlink_ctx *ctx, const char *id, const char *
 	size_t ix;
 	practlink_status st = prepare(ctx, integration, &ix, &w);
 
+	if (!st && (flags & ~(unsigned)PRACTLINK_LINK_DRY_RUN))
+		st = pl_err_set(&ctx->err, PRACTLINK_USAGE, "practlink_link: unknown flags 0x%x",
+				flags);
 	return st ? st : done(ctx, w, pl_link_run(w, id, ix, flags));
 }
 
@@ -114,6 +117,9 @@ practlink_status practlink_assist_begin(practlink_ctx *ctx, const char *id, cons
 	*out = NULL;
 	if ((st = prepare(ctx, integration, &ix, &w)))
 		return st;
+	if (flags & ~(unsigned)(PRACTLINK_ASSIST_MANUAL | PRACTLINK_ASSIST_ROTATE))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_assist_begin: unknown flags 0x%x", flags);
 	if (!(flags & PRACTLINK_ASSIST_MANUAL) && automatic(w, ix, rotate)) {
 		/* Nothing for the operator: the whole link runs here. */
 		st = rotate ? pl_rotate_run(w, id, ix) : pl_link_run(w, id, ix, 0);
@@ -133,6 +139,10 @@ practlink_status practlink_assist_finish(practlink_ctx *ctx, practlink_assist *a
 	return_val_if_fail(a != NULL && (backend_key || !len), PRACTLINK_USAGE);
 	if ((st = prepare(ctx, NULL, NULL, &w)))
 		return st;
+	/* The empty assist of a link that needed no one: nothing to finish. */
+	if (!practlink_assist_needs_key(a))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "this assisted link waits for no key: the link is complete");
 	return done(ctx, w, pl_assist_finish(w, a, backend_key ? backend_key : "", len));
 }
 
