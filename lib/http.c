@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -36,10 +37,13 @@ struct pl_http_share {
 
 struct pl_http {
 	CURL *easy;
+	CURLSH *share;
 	const pl_http_conf *conf;
 	const pl_log *log;
 	bool allow_insecure;
 	uint64_t rng;
+	bool plain;          /* this request is plain HTTP */
+	char refused_ip[64]; /* the address a plain request was refused for */
 	/* The answer being received. */
 	char *body;
 	size_t len, cap;
@@ -117,7 +121,7 @@ practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, con
 	if (getrandom(&h->rng, sizeof h->rng, 0) != sizeof h->rng)
 		h->rng = (uint64_t)time(NULL);
 	h->rng |= 1;
-	curl_easy_setopt(h->easy, CURLOPT_SHARE, share->sh);
+	h->share = share->sh;
 	*out = h;
 	return PRACTLINK_OK;
 }
@@ -147,10 +151,37 @@ static void sleep_ms(long long ms)
 		;
 }
 
+/* Whether host names loopback by itself: "localhost", or a literal
+ * address in 127.0.0.0/8 or ::1. A name that merely begins with "127." may
+ * resolve anywhere. */
 static bool is_loopback(const char *host)
 {
-	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-	       strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+	char bare[64];
+
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	snprintf(bare, sizeof bare, "%s", host[0] == '[' ? host + 1 : host);
+	if (bare[0] && bare[strlen(bare) - 1] == ']')
+		bare[strlen(bare) - 1] = '\0';
+	return inet_pton(AF_INET6, bare, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* Before a plain HTTP request is sent, the address it connected to must
+ * be loopback: the name was, but names resolve where DNS says. */
+static int loopback_only(void *p, char *primary_ip, char *local_ip, int primary_port,
+			 int local_port)
+{
+	pl_http *h = p;
+
+	if (h->plain && !is_loopback(primary_ip)) {
+		snprintf(h->refused_ip, sizeof h->refused_ip, "%s", primary_ip);
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
 }
 
 /* HTTPS, or HTTP to loopback when this integration allows it. */
@@ -172,6 +203,7 @@ static practlink_status check_url(pl_http *h, const char *url, pl_err *err)
 				"%s: only https is allowed (plain http only to a loopback address, "
 				"with allow_insecure_http = true)",
 				url);
+	h->plain = st == PRACTLINK_OK && strcmp(scheme, "http") == 0;
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -275,6 +307,12 @@ static void setup(pl_http *h, const practlink_http_request *req, struct curl_sli
 	long connect = (long)(h->conf->connect_timeout_ms < remaining ? h->conf->connect_timeout_ms
 								      : remaining);
 
+	/* Every option afresh: nothing of the last request (its body, its
+	 * method) may reach this one. Connections, DNS and TLS sessions stay. */
+	curl_easy_reset(e);
+	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, loopback_only);
+	curl_easy_setopt(e, CURLOPT_PREREQDATA, h);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, h->allow_insecure ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -303,6 +341,7 @@ static void setup(pl_http *h, const practlink_http_request *req, struct curl_sli
 	}
 	h->len = 0;
 	h->too_big = false;
+	h->refused_ip[0] = '\0';
 }
 
 /* What an attempt that got no answer means to the operator. */
@@ -317,6 +356,11 @@ static practlink_status no_answer(pl_http *h, const char *url, CURLcode rc, pl_e
 				  "%s: the server's certificate cannot be verified (%s); check "
 				  "http.ca_file",
 				  url, curl_easy_strerror(rc));
+	if (rc == CURLE_ABORTED_BY_CALLBACK && h->refused_ip[0])
+		return pl_err_set(err, PRACTLINK_CONFIG,
+				  "%s: plain http goes only to loopback, and this name led to %s; "
+				  "nothing was sent",
+				  url, h->refused_ip);
 	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
 		return pl_err_set(err, PRACTLINK_CONFIG, "%s: %s", url, curl_easy_strerror(rc));
 	return pl_err_set(err, PRACTLINK_TRANSIENT, "%s: %s", url, curl_easy_strerror(rc));
@@ -363,9 +407,22 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
 			break;
 		}
+		remaining = deadline - now_ms();
+		if (retry_after > 0 &&
+		    (retry_after > remaining / 1000 || retry_after * 1000 >= remaining)) {
+			/* Compared in seconds before any product: the number is the
+			 * network's, and may be as large as curl_off_t goes. */
+			st = pl_err_set(err, PRACTLINK_TRANSIENT,
+					"%s: the platform answered HTTP %ld and asks to be asked again "
+					"in %lld s, later than http.timeout_ms allows",
+					req->url, code, (long long)retry_after);
+			pl_err_hint(err, "try again after %lld seconds (nothing was lost)",
+				    (long long)retry_after);
+			break;
+		}
 		wait = retry_after > 0 ? (long long)retry_after * 1000 : backoff_ms(h, attempt);
-		if (wait >= deadline - now_ms()) {
-			/* Asked to wait past the timeout: this is the answer we have. */
+		if (wait >= remaining) {
+			/* Backing off past the timeout: this is the answer we have. */
 			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
 			break;
 		}

@@ -6,10 +6,14 @@
 #include "internal.h" /* twice: the guard must cover the whole header */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,6 +142,181 @@ START_TEST(hidden_ids_are_refused)
 }
 END_TEST
 
+/* --- the network's numbers and bodies -------------------------------------- */
+
+/* A raw HTTP server on loopback: answers each request with reply and
+ * keeps what it was sent. One connection per request. */
+struct raw_server {
+	int fd;
+	unsigned port;
+	pthread_t thread;
+	const char *reply;
+	char got[16384];
+	size_t len;
+	int requests;
+};
+
+static void *serve(void *arg)
+{
+	struct raw_server *r = arg;
+	int c;
+
+	while ((c = accept(r->fd, NULL, NULL)) >= 0) {
+		char buf[4096];
+		ssize_t n;
+		/* A head, and a body of its Content-Length, if any. */
+		size_t start = r->len;
+		for (;;) {
+			n = read(c, buf, sizeof buf);
+			if (n <= 0)
+				break;
+			if (r->len + (size_t)n < sizeof r->got - 1) {
+				memcpy(r->got + r->len, buf, (size_t)n);
+				r->len += (size_t)n;
+				r->got[r->len] = '\0';
+			}
+			const char *end = strstr(r->got + start, "\r\n\r\n");
+			const char *cl = strcasestr(r->got + start, "content-length:");
+			if (end && (!cl || cl > end ||
+				    r->len - (size_t)(end + 4 - r->got) >= (size_t)atol(cl + 15)))
+				break;
+		}
+		r->requests++;
+		if (write(c, r->reply, strlen(r->reply)) < 0)
+			break;
+		close(c);
+	}
+	return NULL;
+}
+
+static void raw_start(struct raw_server *r, const char *reply)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof a;
+
+	memset(r, 0, sizeof *r);
+	r->reply = reply;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(r->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), 0);
+	ck_assert_int_eq(bind(r->fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(r->fd, 8), 0);
+	ck_assert_int_eq(getsockname(r->fd, (struct sockaddr *)&a, &len), 0);
+	r->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&r->thread, NULL, serve, r), 0);
+}
+
+static void raw_stop(struct raw_server *r)
+{
+	shutdown(r->fd, SHUT_RDWR);
+	close(r->fd);
+	pthread_join(r->thread, NULL);
+}
+
+static const pl_http_conf test_http = { 1000, 2000, 3, 1048576, NULL, NULL };
+
+/* An HTTP client for tests, plain HTTP to loopback allowed. */
+static pl_http *client(pl_http_share **share)
+{
+	pl_http *h = NULL;
+	pl_err e;
+
+	ck_assert_int_eq(pl_http_share_new(share, &e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(*share, &test_http, NULL, true, &h, &e), PRACTLINK_OK);
+	return h;
+}
+
+/* 1. A request without a body after a POST sends no body: every option
+ * is set afresh. */
+START_TEST(no_body_after_a_post)
+{
+	struct raw_server r;
+	pl_http_share *share;
+	pl_http *h = client(&share);
+	practlink_http_response resp;
+	char url[64];
+	pl_err e;
+
+	raw_start(&r, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	snprintf(url, sizeof url, "http://127.0.0.1:%u/x", r.port);
+	char *body = strdup("SECRETBODY0123456789");
+	practlink_http_request post = { "POST", url, NULL, 0, body, strlen(body), 0 };
+	ck_assert_int_eq(pl_http_request(h, &post, &resp, &e), PRACTLINK_OK);
+	free(resp.body);
+	free(resp.content_type);
+	free(body); /* the caller's body is gone: nothing may read it again */
+	size_t first = r.len;
+	practlink_http_request del = { "DELETE", url, NULL, 0, NULL, 0, 0 };
+	ck_assert_int_eq(pl_http_request(h, &del, &resp, &e), PRACTLINK_OK);
+	free(resp.body);
+	free(resp.content_type);
+	raw_stop(&r);
+	ck_assert_int_eq(r.requests, 2);
+	const char *second = r.got + first;
+	ck_assert_msg(strncmp(second, "DELETE ", 7) == 0, "%s", second);
+	ck_assert_msg(!strcasestr(second, "content-length") ||
+			      strcasestr(second, "content-length: 0\r\n"),
+		      "a body went with DELETE: %s", second);
+	ck_assert_ptr_null(strstr(second, "SECRETBODY"));
+	pl_http_free(h);
+	pl_http_share_free(share);
+}
+END_TEST
+
+/* 2. Retry-After as large as the number goes: no overflow, no sleep past
+ * the timeout; TRANSIENT, saying when to try again. */
+START_TEST(huge_retry_after)
+{
+	static const char *const values[] = { "9223372036854775807", "4611686018427387904",
+					      "3" };
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		struct raw_server r;
+		pl_http_share *share;
+		pl_http *h = client(&share);
+		practlink_http_response resp;
+		char url[64], reply[256];
+		pl_err e = { 0 };
+
+		snprintf(reply, sizeof reply,
+			 "HTTP/1.1 503 Busy\r\nRetry-After: %s\r\nContent-Length: 0\r\n"
+			 "Connection: close\r\n\r\n",
+			 values[i]);
+		raw_start(&r, reply);
+		snprintf(url, sizeof url, "http://127.0.0.1:%u/x", r.port);
+		practlink_http_request get = { "GET", url, NULL, 0, NULL, 0, 1 };
+		ck_assert_int_eq(pl_http_request(h, &get, &resp, &e), PRACTLINK_TRANSIENT);
+		expect_in(e.msg, "asks to be asked again in ");
+		expect_in(e.msg, values[i]);
+		expect_in(e.hint, "try again after ");
+		raw_stop(&r);
+		ck_assert_int_eq(r.requests, 1); /* no retry that could not be waited for */
+		pl_http_free(h);
+		pl_http_share_free(share);
+	}
+}
+END_TEST
+
+/* 3. Plain HTTP goes only to a loopback address, not to a name that
+ * begins like one: nothing is resolved or sent. */
+START_TEST(loopback_means_an_address)
+{
+	static const char *const urls[] = { "http://127.attacker.example:8/x",
+					    "http://127.0.0.1.example:8/x",
+					    "http://localhost.attacker.example:8/x" };
+	pl_http_share *share;
+	pl_http *h = client(&share);
+	practlink_http_response resp;
+
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		practlink_http_request get = { "GET", urls[i], NULL, 0, NULL, 0, 1 };
+		pl_err e = { 0 };
+		ck_assert_int_eq(pl_http_request(h, &get, &resp, &e), PRACTLINK_CONFIG);
+		expect_in(e.msg, "only https is allowed (plain http only to a loopback address");
+	}
+	pl_http_free(h);
+	pl_http_share_free(share);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -150,6 +329,9 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, empty_integrations_folder);
 	tcase_add_test(tc, zeroed_bulk_is_refused);
 	tcase_add_test(tc, hidden_ids_are_refused);
+	tcase_add_test(tc, no_body_after_a_post);
+	tcase_add_test(tc, huge_retry_after);
+	tcase_add_test(tc, loopback_means_an_address);
 	suite_add_tcase(s, tc);
 	return s;
 }
