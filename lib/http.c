@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,9 +54,38 @@ struct pl_http {
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
+/* libcurl's own copies of headers and bodies hold keys: everything it
+ * frees is wiped first. (A host that started libcurl before practlink
+ * keeps its own allocator.) */
+static void wiped_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void *wiped_realloc(void *p, size_t size)
+{
+	size_t old = p ? malloc_usable_size(p) : 0;
+	void *q;
+
+	if (size == 0) {
+		wiped_free(p);
+		return NULL;
+	}
+	if (!(q = malloc(size)))
+		return NULL;
+	if (p)
+		memcpy(q, p, old < size ? old : size);
+	wiped_free(p);
+	return q;
+}
+
 static void global_init(void)
 {
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiped_free, wiped_realloc,
+					 strdup, calloc);
 }
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *p)
@@ -131,7 +161,7 @@ void pl_http_free(pl_http *h)
 	if (!h)
 		return;
 	curl_easy_cleanup(h->easy);
-	free(h->body);
+	wiped_free(h->body);
 	free(h);
 }
 
@@ -223,7 +253,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 		size_t cap = h->cap ? h->cap : 4096;
 		while (cap < h->len + len + 1)
 			cap *= 2;
-		char *more = realloc(h->body, cap);
+		/* Not realloc: the old block may hold an answer that echoed a key. */
+		char *more = wiped_realloc(h->body, cap);
 		if (!more)
 			return 0;
 		h->body = more;
@@ -450,5 +481,6 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 	if (h->len)
 		memcpy(resp->body, h->body, h->len);
 	resp->body[h->len] = '\0';
+	explicit_bzero(h->body, h->len); /* the module's copy is the only one */
 	return PRACTLINK_OK;
 }

@@ -172,6 +172,8 @@ static void svc_http_free(practlink_http_response *resp)
 {
 	if (!resp)
 		return;
+	if (resp->body) /* an answer may echo a key */
+		explicit_bzero(resp->body, resp->body_len);
 	free(resp->body);
 	free(resp->content_type);
 	memset(resp, 0, sizeof *resp);

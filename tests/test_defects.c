@@ -317,6 +317,66 @@ START_TEST(loopback_means_an_address)
 }
 END_TEST
 
+/* Whether any writable anonymous memory of this process (the heap, other
+ * arenas) holds needle: a key left behind in memory freed unwiped. */
+static bool in_heap(const char *needle)
+{
+	FILE *maps = fopen("/proc/self/maps", "re");
+	char line[512];
+	bool found = false;
+
+	ck_assert_ptr_nonnull(maps);
+	while (!found && fgets(line, sizeof line, maps)) {
+		unsigned long lo, hi;
+		char perms[8], path[256] = "";
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perms, path) < 3)
+			continue;
+		if (strncmp(perms, "rw", 2) != 0 || (path[0] && strcmp(path, "[heap]") != 0))
+			continue;
+		found = memmem((void *)lo, hi - lo, needle, strlen(needle)) != NULL;
+	}
+	fclose(maps);
+	return found;
+}
+
+#define HEAP_PMS "PmsHeapScan0123456789abcdefGHIJ"
+#define HEAP_PT "PtHeapScanKey0123456789zz"
+
+/* 13. After a link and verifies against Physitrack (the fake, on
+ * loopback), no copy of either key is left in freed memory: libcurl's
+ * header copies and the answers' buffers are wiped. */
+START_TEST(no_key_left_in_freed_memory)
+{
+	practlink_person p = { "p1", "Ada", "Lovelace", "p1@clinic.example", NULL };
+	practlink_assist *a = NULL;
+	char settings[512];
+	pl_fake fake;
+
+	pl_fake_start(&fake, "uk " HEAP_PT " juvonno " HEAP_PMS "\n");
+	snprintf(settings, sizeof settings,
+		 "physitrack = { enabled = true; module = \"physitrack\";\n"
+		 "  settings = { region = \"uk\"; base_url = \"http://127.0.0.1:%u/{region}\";\n"
+		 "    allow_insecure_http = true; }; };\n",
+		 fake.port);
+	pl_test_write(clinic, "integrations.d/physitrack.conf", 0644, settings);
+	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
+		      "mock = { enabled = false; module = \"mock\"; };\n");
+	open_ctx();
+	ck_assert_int_eq(practlink_practitioner_add(ctx, &p, HEAP_PMS, strlen(HEAP_PMS)),
+			 PRACTLINK_OK);
+	ck_assert_int_eq(practlink_assist_begin(ctx, "p1", NULL, 0, &a), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_assist_finish(ctx, a, HEAP_PT, strlen(HEAP_PT)), PRACTLINK_OK);
+	practlink_assist_free(a);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(practlink_verify(ctx, "p1", NULL), PRACTLINK_OK);
+	practlink_free(ctx);
+	ctx = NULL;
+	pl_fake_stop(&fake);
+	ck_assert_msg(!in_heap(HEAP_PT), "the platform key is left in memory");
+	ck_assert_msg(!in_heap(HEAP_PMS), "the PMS key is left in memory");
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -332,6 +392,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, no_body_after_a_post);
 	tcase_add_test(tc, huge_retry_after);
 	tcase_add_test(tc, loopback_means_an_address);
+	tcase_add_test(tc, no_key_left_in_freed_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }
