@@ -233,11 +233,12 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 				  "_LINK_KEYS",
 				  b->op);
 	if (b->flags & ~(unsigned)PRACTLINK_LINK_DRY_RUN)
-		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
-				  "practlink_bulk: unknown flags 0x%x", b->flags);
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE, "practlink_bulk: unknown flags 0x%x",
+				  b->flags);
 	if (b->op == PRACTLINK_BULK_LINK_KEYS && !b->next)
-		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
-				  "practlink_bulk: LINK_KEYS takes its keys from next, which is NULL");
+		return pl_err_set(
+			&ctx->err, PRACTLINK_USAGE,
+			"practlink_bulk: LINK_KEYS takes its keys from next, which is NULL");
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
 	ctx->bulk_stop = 0;

@@ -443,10 +443,11 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 		    (retry_after > remaining / 1000 || retry_after * 1000 >= remaining)) {
 			/* Compared in seconds before any product: the number is the
 			 * network's, and may be as large as curl_off_t goes. */
-			st = pl_err_set(err, PRACTLINK_TRANSIENT,
-					"%s: the platform answered HTTP %ld and asks to be asked again "
-					"in %lld s, later than http.timeout_ms allows",
-					req->url, code, (long long)retry_after);
+			st = pl_err_set(
+				err, PRACTLINK_TRANSIENT,
+				"%s: the platform answered HTTP %ld and asks to be asked again "
+				"in %lld s, later than http.timeout_ms allows",
+				req->url, code, (long long)retry_after);
 			pl_err_hint(err, "try again after %lld seconds (nothing was lost)",
 				    (long long)retry_after);
 			break;

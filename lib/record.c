@@ -164,6 +164,13 @@ static void wipe_string(cJSON *item)
 		explicit_bzero(item->valuestring, strlen(item->valuestring));
 }
 
+/* Wipes the keys of one link's object. */
+static void wipe_link_keys(cJSON *l)
+{
+	wipe_string(cJSON_GetObjectItemCaseSensitive(l, "backend_key"));
+	wipe_string(cJSON_GetObjectItemCaseSensitive(l, "pending_pms_key"));
+}
+
 /* Wipes every key the tree holds, before cJSON frees it. */
 static void wipe_keys(cJSON *root)
 {
@@ -172,8 +179,7 @@ static void wipe_keys(cJSON *root)
 	wipe_string(cJSON_GetObjectItemCaseSensitive(root, "pms_key"));
 	cJSON_ArrayForEach(l, links)
 	{
-		wipe_string(cJSON_GetObjectItemCaseSensitive(l, "backend_key"));
-		wipe_string(cJSON_GetObjectItemCaseSensitive(l, "pending_pms_key"));
+		wipe_link_keys(l);
 	}
 }
 
@@ -334,65 +340,95 @@ practlink_status pl_record_parse(const char *text, size_t len, const char *id, p
 	return PRACTLINK_OK;
 }
 
-static void add_string(cJSON *obj, const char *name, const char *value)
+/* Each add says whether it was made: out of memory must never yield a
+ * record that is merely missing a field. */
+static bool add_string(cJSON *obj, const char *name, const char *value)
 {
-	if (value)
-		cJSON_AddStringToObject(obj, name, value);
-	else
-		cJSON_AddNullToObject(obj, name);
+	return value ? cJSON_AddStringToObject(obj, name, value) != NULL
+		     : cJSON_AddNullToObject(obj, name) != NULL;
 }
 
-static void add_time(cJSON *obj, const char *name, long long t)
+static bool add_time(cJSON *obj, const char *name, long long t)
 {
 	char buf[32];
 
-	if (t <= 0) {
-		cJSON_AddNullToObject(obj, name);
-		return;
-	}
+	if (t <= 0)
+		return cJSON_AddNullToObject(obj, name) != NULL;
 	pl_time_format(t, buf);
-	cJSON_AddStringToObject(obj, name, buf);
+	return cJSON_AddStringToObject(obj, name, buf) != NULL;
+}
+
+/* Link l as an object, or NULL when memory ran out. */
+static cJSON *link_object(const pl_link *l)
+{
+	cJSON *o = cJSON_CreateObject(), *e;
+	bool ok = o != NULL;
+
+	ok = ok && add_string(o, "state", pl_state_name(l->state));
+	ok = ok && add_string(o, "user_id", l->user_id);
+	ok = ok && add_string(o, "backend_key", l->backend_key ? l->backend_key->str : NULL);
+	ok = ok &&
+	     add_string(o, "pending_pms_key", l->pending_pms_key ? l->pending_pms_key->str : NULL);
+	ok = ok && add_time(o, "linked_at", l->linked_at);
+	ok = ok && add_time(o, "verified_at", l->verified_at);
+	ok = ok && add_time(o, "updated_at", l->updated_at);
+	if (ok && l->rotation_pending)
+		ok = cJSON_AddTrueToObject(o, "rotation_pending") != NULL;
+	if (ok && l->error != PRACTLINK_OK) {
+		ok = (e = cJSON_AddObjectToObject(o, "error")) != NULL;
+		ok = ok && add_string(e, "status", practlink_status_name(l->error));
+		ok = ok && add_string(e, "step", l->error_step);
+		ok = ok && add_string(e, "message", l->error_message);
+		ok = ok && (!l->error_hint || add_string(e, "hint", l->error_hint));
+	} else if (ok) {
+		ok = cJSON_AddNullToObject(o, "error") != NULL;
+	}
+	if (!ok && o) {
+		wipe_link_keys(o);
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
 }
 
 char *pl_record_format(const pl_record *rec)
 {
-	cJSON *root = cJSON_CreateObject(), *links = cJSON_CreateObject();
-	char *text;
+	cJSON *root = cJSON_CreateObject(), *links = cJSON_CreateObject(), *o;
+	char *text = NULL;
+	bool ok = root && links;
 
-	cJSON_AddNumberToObject(root, "version", RECORD_VERSION);
-	add_string(root, "id", rec->id);
-	add_string(root, "first_name", rec->first_name);
-	add_string(root, "last_name", rec->last_name);
-	add_string(root, "email", rec->email);
-	add_string(root, "pms_key", rec->pms_key ? rec->pms_key->str : NULL);
-	add_time(root, "created_at", rec->created_at);
-	for (size_t i = 0; i < rec->n_links; i++) {
-		const pl_link *l = &rec->links[i];
-		cJSON *o = cJSON_CreateObject();
-
-		add_string(o, "state", pl_state_name(l->state));
-		add_string(o, "user_id", l->user_id);
-		add_string(o, "backend_key", l->backend_key ? l->backend_key->str : NULL);
-		add_string(o, "pending_pms_key",
-			   l->pending_pms_key ? l->pending_pms_key->str : NULL);
-		add_time(o, "linked_at", l->linked_at);
-		add_time(o, "verified_at", l->verified_at);
-		add_time(o, "updated_at", l->updated_at);
-		if (l->rotation_pending)
-			cJSON_AddTrueToObject(o, "rotation_pending");
-		if (l->error != PRACTLINK_OK) {
-			cJSON *e = cJSON_AddObjectToObject(o, "error");
-			add_string(e, "status", practlink_status_name(l->error));
-			add_string(e, "step", l->error_step);
-			add_string(e, "message", l->error_message);
-			if (l->error_hint)
-				add_string(e, "hint", l->error_hint);
-		} else {
-			cJSON_AddNullToObject(o, "error");
+	ok = ok && cJSON_AddNumberToObject(root, "version", RECORD_VERSION) != NULL;
+	ok = ok && add_string(root, "id", rec->id);
+	ok = ok && add_string(root, "first_name", rec->first_name);
+	ok = ok && add_string(root, "last_name", rec->last_name);
+	ok = ok && add_string(root, "email", rec->email);
+	ok = ok && add_string(root, "pms_key", rec->pms_key ? rec->pms_key->str : NULL);
+	ok = ok && add_time(root, "created_at", rec->created_at);
+	for (size_t i = 0; ok && i < rec->n_links; i++) {
+		ok = (o = link_object(&rec->links[i])) != NULL;
+		if (ok && !cJSON_AddItemToObject(links, rec->links[i].integration, o)) {
+			wipe_link_keys(o);
+			cJSON_Delete(o);
+			ok = false;
 		}
-		cJSON_AddItemToObject(links, l->integration, o);
 	}
-	cJSON_AddItemToObject(root, "links", links);
+	if (ok && !cJSON_AddItemToObject(root, "links", links))
+		ok = false;
+	else if (ok)
+		links = NULL; /* root's now */
+	if (!ok) {
+		wipe_keys(root);
+		cJSON_Delete(root);
+		if (links) {
+			cJSON *l;
+			cJSON_ArrayForEach(l, links)
+			{
+				wipe_link_keys(l);
+			}
+			cJSON_Delete(links);
+		}
+		return NULL;
+	}
 	/* Into a buffer of ours, so that no copy of a key is left behind by a
 	 * growing buffer; a size that proves too small is wiped and doubled. */
 	for (size_t size = 4096 + 1024 * rec->n_links;; size *= 2) {

@@ -6,6 +6,8 @@
 #include "internal.h" /* twice: the guard must cover the whole header */
 #include "testutil.h"
 
+#include <cjson/cJSON.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -266,8 +268,7 @@ END_TEST
  * the timeout; TRANSIENT, saying when to try again. */
 START_TEST(huge_retry_after)
 {
-	static const char *const values[] = { "9223372036854775807", "4611686018427387904",
-					      "3" };
+	static const char *const values[] = { "9223372036854775807", "4611686018427387904", "3" };
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
 		struct raw_server r;
 		pl_http_share *share;
@@ -377,6 +378,66 @@ START_TEST(no_key_left_in_freed_memory)
 }
 END_TEST
 
+/* cJSON's allocations, failing from the n-th on. */
+static int allocations_left = -1;
+
+static void *failing_malloc(size_t size)
+{
+	if (allocations_left == 0)
+		return NULL;
+	if (allocations_left > 0)
+		allocations_left--;
+	return malloc(size);
+}
+
+/* 13. Out of memory while a record is made is no record, never one that
+ * lacks a field. */
+START_TEST(record_out_of_memory)
+{
+	cJSON_Hooks hooks = { failing_malloc, free };
+	practlink_secret *pms = pl_secret_new("PmsKey0123456789abcdefghijKLMNOP", 32);
+	practlink_secret *key = pl_secret_new("PlatformKey0123456789", 21);
+	pl_link link = { .integration = "mock",
+			 .state = PL_LINKED,
+			 .user_id = "u1",
+			 .backend_key = key,
+			 .linked_at = 1,
+			 .verified_at = 2,
+			 .updated_at = 3,
+			 .error = PRACTLINK_AUTH,
+			 .error_step = "verify",
+			 .error_message = "no",
+			 .error_hint = "hint" };
+	pl_record rec = { "p1", "Ada", "Lovelace", "p1@clinic.example", pms, 1, &link, 1 };
+	int failures = 0;
+
+	cJSON_InitHooks(&hooks);
+	for (int n = 0; n < 200; n++) {
+		allocations_left = n;
+		char *text = pl_record_format(&rec);
+		allocations_left = -1;
+		if (!text) {
+			failures++;
+			continue;
+		}
+		/* Whatever came out is the whole record. */
+		pl_record *back = NULL;
+		pl_err e;
+		ck_assert_msg(pl_record_parse(text, strlen(text), "p1", &back, &e) == PRACTLINK_OK,
+			      "after %d allocations: %s", n, e.msg);
+		ck_assert_ptr_nonnull(strstr(text, "\"created_at\""));
+		ck_assert_ptr_nonnull(strstr(text, "\"hint\":\t\"hint\""));
+		ck_assert_ptr_nonnull(strstr(text, "\"updated_at\""));
+		pl_record_free(back);
+		free(text);
+	}
+	cJSON_InitHooks(NULL);
+	ck_assert_int_gt(failures, 10);
+	pl_secret_free(pms);
+	pl_secret_free(key);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -393,6 +454,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, huge_retry_after);
 	tcase_add_test(tc, loopback_means_an_address);
 	tcase_add_test(tc, no_key_left_in_freed_memory);
+	tcase_add_test(tc, record_out_of_memory);
 	suite_add_tcase(s, tc);
 	return s;
 }
