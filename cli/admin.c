@@ -276,6 +276,14 @@ static void doctor_store(practlink_ctx *ctx, struct report *r)
 	snprintf(detail, sizeof detail, "%s (mode 0700, %zu practitioner%s)", path, records,
 		 records == 1 ? "" : "s");
 	check(r, PRACTLINK_OK, true, "store", detail);
+	/* What a killed writer left: reported, and removed (it may hold keys). */
+	size_t removed = 0;
+	if (practlink_store_clean(ctx, &removed) == PRACTLINK_OK && removed) {
+		snprintf(detail, sizeof detail,
+			 "removed %zu temporary record%s left by an interrupted write", removed,
+			 removed == 1 ? "" : "s");
+		check(r, PRACTLINK_STORE, false, "store", detail);
+	}
 }
 
 int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)

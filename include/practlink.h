@@ -149,6 +149,11 @@ enum {
 	PRACTLINK_STORE_LAZY = 1 << 1,
 };
 
+/* Removes what writers killed mid-write left in the files store
+ * (temporary records, which may hold keys); *removed says how many. A
+ * host's own store has nothing of the kind: OK, 0. */
+practlink_status practlink_store_clean(practlink_ctx *ctx, size_t *removed);
+
 /* Replaces the configured store with ops and data, which the context
  * closes when done. */
 practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_ops *ops,

@@ -278,6 +278,17 @@ static practlink_status open_store(practlink_ctx *ctx, bool create, pl_err *err)
 	return st;
 }
 
+practlink_status practlink_store_clean(practlink_ctx *ctx, size_t *removed)
+{
+	practlink_status st;
+
+	return_val_if_fail(ctx != NULL && removed != NULL, PRACTLINK_USAGE);
+	*removed = 0;
+	if ((st = pl_ctx_store(ctx, &ctx->err)) || ctx->store_is_host)
+		return st;
+	return pl_store_files_clean(ctx->store_data, removed, &ctx->err);
+}
+
 practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
 {
 	return open_store(ctx, false, err);

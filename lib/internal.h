@@ -255,6 +255,9 @@ practlink_status pl_store_files_open(const char *path, bool create, const practl
 				     void **data, pl_err *err);
 /* Whether id may name a record. */
 bool pl_id_valid(const char *id);
+/* Removes the temporary files writers killed mid-write left behind (they
+ * may hold keys), each under its id's lock; *removed says how many. */
+practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err);
 
 /* record.c ----------------------------------------------------------------- */
 

@@ -296,9 +296,13 @@ practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practli
 	rec.last_name = (char *)p->last_name;
 	rec.email = (char *)p->email;
 	rec.created_at = pl_now();
+	void *lock = NULL;
 	st = pl_ctx_store_create(ctx, &ctx->err);
-	if (st == PRACTLINK_OK)
+	/* Under the id's lock, as every write of a record is. */
+	if (st == PRACTLINK_OK &&
+	    (st = pl_store_lock(ctx, p->id, &lock, &ctx->err)) == PRACTLINK_OK)
 		st = pl_store_save(ctx, &rec, PRACTLINK_STORE_CREATE, &ctx->err);
+	pl_store_unlock(ctx, lock);
 	if (st == PRACTLINK_USAGE && unchanged) {
 		/* There already: the same row imported again is no error. */
 		if (same_as_stored(ctx, p, rec.pms_key, pms_key != NULL, differs, sizeof differs)) {

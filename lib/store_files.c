@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #define RECORD_MAX_BYTES (256 * 1024)
@@ -31,6 +30,8 @@ struct files {
 	int dirfd;   /* PATH/practitioners */
 	int auditfd; /* PATH/audit.log */
 	char *lock_path;
+	dev_t lock_dev; /* the lock file as this store found it: locks taken */
+	ino_t lock_ino; /* on any other lock out no one of this store's */
 };
 
 bool pl_id_valid(const char *id)
@@ -86,7 +87,9 @@ static practlink_status files_get(void *data, const char *id, char **text, size_
 	int fd;
 
 	snprintf(name, sizeof name, "%s.json", id);
-	fd = openat(f->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in a record's place must not hang us (and
+	 * the id's lock with us); its type is refused below. */
+	fd = openat(f->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return say(err, size, PRACTLINK_NOT_FOUND, "no practitioner '%s' in %s", id,
@@ -97,7 +100,13 @@ static practlink_status files_get(void *data, const char *id, char **text, size_
 		close(fd);
 		return sys_fail(err, size, f->path, name, "cannot stat");
 	}
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return say(err, size, PRACTLINK_STORE,
+			   "%s/%s: not a regular file; it is left untouched: remove it", f->path,
+			   name);
+	}
+	if (st.st_mode & 077) {
 		close(fd);
 		return say(err, size, PRACTLINK_PERMISSION,
 			   "%s/%s: readable or writable by others (mode %04o); it holds keys: "
@@ -131,10 +140,10 @@ static bool patch_digits(struct files *f, const char *name, const char *text, si
 	char *old = NULL;
 	size_t first = len, last = 0;
 	bool done = false;
-	int fd = openat(f->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(f->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
-	if (fd < 0 || fstat(fd, &st) < 0 || (size_t)st.st_size != len || !(old = malloc(len)) ||
-	    pread(fd, old, len, 0) != (ssize_t)len)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len ||
+	    !(old = malloc(len)) || pread(fd, old, len, 0) != (ssize_t)len)
 		goto out;
 	for (size_t i = 0; i < len; i++) {
 		if (old[i] == text[i])
@@ -158,6 +167,29 @@ out:
 	return done;
 }
 
+static practlink_status lock_replaced(const struct files *f, char *err, size_t size)
+{
+	return say(err, size, PRACTLINK_STORE,
+		   "%s was removed or replaced while practlink ran: locks taken on it no longer "
+		   "exclude anyone, so nothing was written; run the command again",
+		   f->lock_path);
+}
+
+/* Whether the store's lock file is still the one its locks were taken on. */
+static bool lock_file_same(const struct files *f)
+{
+	struct stat now;
+
+	return stat(f->lock_path, &now) == 0 && now.st_dev == f->lock_dev &&
+	       now.st_ino == f->lock_ino;
+}
+
+/* The temporary file of id's next record. */
+static void temp_name(const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, ".%s.json.tmp", id);
+}
+
 static practlink_status files_put(void *data, const char *id, const char *text, size_t len,
 				  unsigned flags, char *err, size_t size)
 {
@@ -165,17 +197,20 @@ static practlink_status files_put(void *data, const char *id, const char *text, 
 	char name[80], tmp[112];
 	practlink_status st = PRACTLINK_OK;
 	bool durable = !(flags & PRACTLINK_STORE_LAZY);
-	unsigned char rnd[6];
 	int fd = -1;
 
 	snprintf(name, sizeof name, "%s.json", id);
+	if (!lock_file_same(f))
+		return lock_replaced(f, err, size);
 	if (!durable && !(flags & PRACTLINK_STORE_CREATE) && patch_digits(f, name, text, len))
 		return PRACTLINK_OK;
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		return say(err, size, PRACTLINK_INTERNAL, "getrandom: %s", strerror(errno));
-	snprintf(tmp, sizeof tmp, ".%s.%02x%02x%02x%02x%02x%02x.tmp", name, rnd[0], rnd[1], rnd[2],
-		 rnd[3], rnd[4], rnd[5]);
+	/* One temporary name per id: writers hold the id's lock, and one that
+	 * was killed leaves a file the next lock of the id removes. */
+	temp_name(id, tmp, sizeof tmp);
 	fd = openat(f->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlinkat(f->dirfd, tmp, 0) == 0)
+		fd = openat(f->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
 	if (fd < 0)
 		return sys_fail(err, size, f->path, tmp, "cannot create");
 	for (size_t off = 0; off < len;) {
@@ -198,6 +233,10 @@ static practlink_status files_put(void *data, const char *id, const char *text, 
 		goto fail;
 	}
 	fd = -1;
+	if (!lock_file_same(f)) {
+		st = lock_replaced(f, err, size);
+		goto fail;
+	}
 	if (flags & PRACTLINK_STORE_CREATE) {
 		/* link() refuses to replace: a record made meanwhile survives. */
 		if (linkat(f->dirfd, tmp, f->dirfd, name, 0) < 0) {
@@ -228,6 +267,8 @@ static practlink_status files_remove(void *data, const char *id, char *err, size
 	char name[80];
 
 	snprintf(name, sizeof name, "%s.json", id);
+	if (!lock_file_same(f))
+		return lock_replaced(f, err, size);
 	if (unlinkat(f->dirfd, name, 0) < 0) {
 		if (errno == ENOENT)
 			return say(err, size, PRACTLINK_NOT_FOUND, "no practitioner '%s' in %s", id,
@@ -287,17 +328,50 @@ static practlink_status files_lock(void *data, const char *id, void **token, cha
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
 	int fd;
 
-	/* A descriptor of its own makes the lock exclude other threads too. */
-	fd = open(f->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sys_fail(err, size, f->lock_path, "", "cannot open the lock file");
+	struct stat held, now;
+	char tmp[112];
+	pl_err e = { 0 };
+
 	fl.l_start = (off_t)(hash_id(id) % LOCK_SLOTS);
-	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
-		if (errno != EINTR) {
+	for (;;) {
+		/* A descriptor of its own makes the lock exclude other threads too;
+		 * O_NONBLOCK, for a FIFO put in the lock file's place. */
+		fd = open(f->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+			  0600);
+		if (fd < 0)
+			return sys_fail(err, size, f->lock_path, "", "cannot open the lock file");
+		if (fstat(fd, &held) < 0 ||
+		    pl_file_check(&held, f->lock_path, false, PRACTLINK_STORE, &e) !=
+			    PRACTLINK_OK ||
+		    ((held.st_mode & 077) &&
+		     pl_err_set(&e, PRACTLINK_STORE, "%s: open to others (mode %04o)", f->lock_path,
+				(unsigned)held.st_mode & 07777))) {
 			close(fd);
-			return sys_fail(err, size, f->lock_path, "", "cannot lock");
+			return say(err, size, PRACTLINK_STORE, "%s",
+				   e.msg[0] ? e.msg : "cannot check the lock file");
 		}
+		while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+			if (errno != EINTR) {
+				close(fd);
+				return sys_fail(err, size, f->lock_path, "", "cannot lock");
+			}
+		}
+		/* A lock counts only on the lock file that is still the store's:
+		 * one removed or replaced meanwhile locks nobody out. */
+		if (stat(f->lock_path, &now) == 0 && now.st_dev == held.st_dev &&
+		    now.st_ino == held.st_ino)
+			break;
+		close(fd);
 	}
+	/* Locks on a lock file put in the store after it was opened would not
+	 * exclude this store's other holders, nor they us. */
+	if (held.st_dev != f->lock_dev || held.st_ino != f->lock_ino) {
+		close(fd);
+		return lock_replaced(f, err, size);
+	}
+	/* What a writer of this id killed mid-write left behind. */
+	temp_name(id, tmp, sizeof tmp);
+	unlinkat(f->dirfd, tmp, 0);
 	*token = (void *)(intptr_t)(fd + 1);
 	return PRACTLINK_OK;
 }
@@ -350,6 +424,44 @@ static const practlink_store_ops files_ops = {
 	.close = files_close,
 };
 
+practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err)
+{
+	struct files *f = data;
+	struct dirent *de;
+	int fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	*removed = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return pl_err_set(err, PRACTLINK_STORE, "%s: cannot list: %s", f->path,
+				  strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		const char *json = strstr(de->d_name, ".json.");
+		char id[80];
+		void *token = NULL;
+
+		/* .ID.json.tmp, and .ID.json.RANDOM.tmp of older practlinks. */
+		if (de->d_name[0] != '.' || n < 5 || strcmp(de->d_name + n - 4, ".tmp") != 0 ||
+		    !json || (size_t)(json - de->d_name) - 1 >= sizeof id)
+			continue;
+		snprintf(id, sizeof id, "%.*s", (int)(json - de->d_name - 1), de->d_name + 1);
+		if (!pl_id_valid(id))
+			continue;
+		/* Under the id's lock: a writer's file in use is not stale. */
+		if (files_lock(f, id, &token, NULL, 0) != PRACTLINK_OK)
+			continue;
+		if (unlinkat(f->dirfd, de->d_name, 0) == 0)
+			(*removed)++;
+		files_unlock(f, token);
+	}
+	closedir(d);
+	return PRACTLINK_OK;
+}
+
 /* Makes path a private folder if it is missing, then insists that it is
  * one: ours, and closed to everyone else (records hold keys). */
 static int private_dir(int at, const char *name, const char *shown, bool create, pl_err *err)
@@ -385,6 +497,57 @@ static int private_dir(int at, const char *name, const char *shown, bool create,
 	return fd;
 }
 
+/* The lock file: made if missing, then trusted only as a regular file of
+ * ours closed to others; its identity is kept (see files_lock). */
+static bool open_lock_file(struct files *f, int top, pl_err *err)
+{
+	struct stat st;
+	int fd = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pl_err_set(err, PRACTLINK_STORE, "%s: %s", f->lock_path,
+			   errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	if (pl_file_check(&st, f->lock_path, false, PRACTLINK_STORE, err) != PRACTLINK_OK)
+		return false;
+	if (st.st_mode & 077) {
+		pl_err_set(err, PRACTLINK_STORE, "%s: open to others (mode %04o)", f->lock_path,
+			   (unsigned)st.st_mode & 07777);
+		pl_err_hint(err, "run: chmod 600 %s", f->lock_path);
+		return false;
+	}
+	f->lock_dev = st.st_dev;
+	f->lock_ino = st.st_ino;
+	return true;
+}
+
+/* The audit trail is appended to only if it is ours: a regular file,
+ * owned by root or us, closed to others. */
+static bool trusted_log(int fd, const char *path, pl_err *err)
+{
+	char shown[4200];
+	struct stat st;
+
+	snprintf(shown, sizeof shown, "%s/audit.log", path);
+	if (fstat(fd, &st) < 0) {
+		pl_err_set(err, PRACTLINK_STORE, "%s: %s", shown, strerror(errno));
+		return false;
+	}
+	if (pl_file_check(&st, shown, false, PRACTLINK_STORE, err) != PRACTLINK_OK)
+		return false;
+	if (st.st_mode & 077) {
+		pl_err_set(err, PRACTLINK_STORE, "%s: open to others (mode %04o)", shown,
+			   (unsigned)st.st_mode & 07777);
+		pl_err_hint(err, "run: chmod 600 %s", shown);
+		return false;
+	}
+	return true;
+}
+
 practlink_status pl_store_files_open(const char *path, bool create, const practlink_store_ops **ops,
 				     void **data, pl_err *err)
 {
@@ -407,10 +570,22 @@ practlink_status pl_store_files_open(const char *path, bool create, const practl
 	}
 	/* Inside a store folder that exists, its layout is made as needed. */
 	f->dirfd = private_dir(top, "practitioners", f->path, true, err);
-	f->auditfd = openat(top, "audit.log",
-			    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	f->auditfd =
+		openat(top, "audit.log",
+		       O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (f->dirfd >= 0 && f->auditfd < 0)
-		pl_err_set(err, PRACTLINK_STORE, "%s/audit.log: %s", path, strerror(errno));
+		pl_err_set(err, PRACTLINK_STORE, "%s/audit.log: %s", path,
+			   errno == ELOOP   ? "is a symbolic link"
+			   : errno == ENXIO ? "not a regular file (a FIFO or a device)"
+					    : strerror(errno));
+	else if (f->dirfd >= 0 && !trusted_log(f->auditfd, path, err)) {
+		close(f->auditfd);
+		f->auditfd = -1;
+	}
+	if (f->dirfd >= 0 && f->auditfd >= 0 && !open_lock_file(f, top, err)) {
+		close(f->auditfd);
+		f->auditfd = -1;
+	}
 	close(top);
 	if (f->dirfd < 0 || f->auditfd < 0) {
 		files_close(f);

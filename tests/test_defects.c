@@ -438,6 +438,113 @@ START_TEST(record_out_of_memory)
 }
 END_TEST
 
+/* --- the store's files ------------------------------------------------------- */
+
+/* 15. A FIFO in a record's place, or the audit trail's, hangs nothing. */
+START_TEST(fifos_in_the_store)
+{
+	pl_test_add(clinic, "p1");
+	char *fifo = pl_test_path(clinic, "store/practitioners/p2.json");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(run("status"), 74);
+	expect_in(err, "p2.json: not a regular file");
+	ck_assert_int_eq(run("status", "p2"), 74);
+	ck_assert_int_eq(run("link", "p2"), 74);
+	ck_assert_int_eq(run("link", "--all"), 74);
+	expect_in(out, "1 linked");
+	ck_assert_int_eq(run("verify", "--all"), 74);
+	ck_assert_int_eq(run("doctor", "p2"), 74);
+	/* The id's lock was let go: p2 can be repaired at once. */
+	ck_assert_int_eq(unlink(fifo), 0);
+	pl_test_add(clinic, "p2");
+
+	char *audit = pl_test_path(clinic, "store/audit.log");
+	ck_assert_int_eq(unlink(audit), 0);
+	ck_assert_int_eq(mkfifo(audit, 0600), 0);
+	ck_assert_int_eq(run("link", "p2"), 74);
+	expect_in(err, "audit.log: not a regular file");
+	free(audit);
+	free(fifo);
+}
+END_TEST
+
+/* 25. The audit trail and the lock file are trusted as records are. */
+START_TEST(audit_and_lock_are_checked)
+{
+	pl_test_add(clinic, "p1");
+	char *audit = pl_test_path(clinic, "store/audit.log");
+	char *lock = pl_test_path(clinic, "store/lock");
+
+	ck_assert_int_eq(chmod(audit, 0620), 0);
+	ck_assert_int_eq(run("link", "p1"), 74);
+	expect_in(err, "audit.log: group-writable (mode 0620)");
+	ck_assert_int_eq(chmod(audit, 0600), 0);
+	ck_assert_int_eq(chown(audit, 65534, 65534), 0);
+	ck_assert_int_eq(run("link", "p1"), 74);
+	expect_in(err, "audit.log: owned by uid 65534");
+	ck_assert_int_eq(chown(audit, getuid(), getgid()), 0);
+	ck_assert_int_eq(chmod(lock, 0666), 0);
+	ck_assert_int_eq(run("link", "p1"), 74);
+	expect_in(err, "lock: world-writable (mode 0666)");
+	ck_assert_int_eq(chmod(lock, 0600), 0);
+	ck_assert_int_eq(run("link", "p1"), 0);
+	free(audit);
+	free(lock);
+}
+END_TEST
+
+/* 25. A lock file removed mid-run: the writer that held the old one must
+ * not undo what a later process did under the new one. */
+START_TEST(replaced_lock_file_undoes_nothing)
+{
+	pl_test_rmrf(clinic);
+	free(clinic);
+	clinic = pl_test_clinic("latency_ms = 700;", 1);
+	pl_test_add(clinic, "p1");
+	pid_t slow = pl_test_spawn(pl_test_practlink_words(clinic, "link", "p1", (char *)NULL));
+	/* It holds p1's lock once the platform has made the user. */
+	for (int i = 0;
+	     i < 200 && pl_test_count_lines(clinic, "mock-state/calls.log", "create_user") == 0;
+	     i++)
+		usleep(50000);
+	ck_assert_int_eq(pl_test_count_lines(clinic, "mock-state/calls.log", "create_user"), 1);
+	pl_test_unlink(clinic, "store/lock");
+	ck_assert_int_eq(run("practitioner", "remove", "p1"), 0);
+	int status;
+	ck_assert_int_eq(waitpid(slow, &status, 0), slow);
+	/* The link found its lock gone and wrote nothing: p1 stays removed. */
+	ck_assert_ptr_null(pl_test_record(clinic, "p1"));
+}
+END_TEST
+
+/* 16. A writer killed mid-write leaves a temporary record holding keys:
+ * the next lock of that id removes it, doctor reports and removes older
+ * ones, and remove leaves none. */
+START_TEST(stale_temporaries_are_removed)
+{
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p2");
+	char *rec = pl_test_record(clinic, "p1");
+	pl_test_write(clinic, "store/practitioners/.p1.json.tmp", 0600, rec);
+	pl_test_write(clinic, "store/practitioners/.p2.json.0123456789ab.tmp", 0600, rec);
+	ck_assert_int_eq(run("link", "p1"), 0);
+	char *left = pl_test_path(clinic, "store/practitioners/.p1.json.tmp");
+	ck_assert_int_eq(access(left, F_OK), -1);
+	ck_assert_int_eq(run("doctor"), 0);
+	expect_in(out, "removed 1 temporary record left by an interrupted write");
+	char *old = pl_test_path(clinic, "store/practitioners/.p2.json.0123456789ab.tmp");
+	ck_assert_int_eq(access(old, F_OK), -1);
+	pl_test_write(clinic, "store/practitioners/.p2.json.tmp", 0600, rec);
+	ck_assert_int_eq(run("practitioner", "remove", "p2"), 0);
+	char *p2 = pl_test_path(clinic, "store/practitioners/.p2.json.tmp");
+	ck_assert_int_eq(access(p2, F_OK), -1);
+	free(p2);
+	free(old);
+	free(left);
+	free(rec);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -455,6 +562,10 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, loopback_means_an_address);
 	tcase_add_test(tc, no_key_left_in_freed_memory);
 	tcase_add_test(tc, record_out_of_memory);
+	tcase_add_test(tc, fifos_in_the_store);
+	tcase_add_test(tc, audit_and_lock_are_checked);
+	tcase_add_test(tc, replaced_lock_file_undoes_nothing);
+	tcase_add_test(tc, stale_temporaries_are_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }
