@@ -280,20 +280,30 @@ static practlink_status files_remove(void *data, const char *id, char *err, size
 	return PRACTLINK_OK;
 }
 
+/* The records' folder, to read from the start; NULL with errno set. */
+static DIR *open_listing(const struct files *f)
+{
+	int fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static practlink_status files_list(void *data, practlink_status (*each)(void *, const char *),
 				   void *arg, char *err, size_t size)
 {
 	struct files *f = data;
 	practlink_status st = PRACTLINK_OK;
 	struct dirent *de;
-	int fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = open_listing(f);
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return sys_fail(err, size, f->path, ".", "cannot list");
-	}
 	/* One entry at a time: memory does not grow with the clinic. */
 	while (st == PRACTLINK_OK && (errno = 0, de = readdir(d))) {
 		size_t n = strlen(de->d_name);
@@ -428,16 +438,12 @@ practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err)
 {
 	struct files *f = data;
 	struct dirent *de;
-	int fd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = open_listing(f);
 
 	*removed = 0;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return pl_err_set(err, PRACTLINK_STORE, "%s: cannot list: %s", f->path,
 				  strerror(errno));
-	}
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		const char *json = strstr(de->d_name, ".json.");
