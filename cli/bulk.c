@@ -274,7 +274,7 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 	size_t per = 1;
 	int rc;
 
-	if (keys_csv && (rc = cli_csv_read(keys_csv, header, 2, 0, key_row, &t)) > 0)
+	if (keys_csv && (rc = cli_csv_read(keys_csv, header, 2, 0, "backend_key", key_row, &t)) > 0)
 		return rc;
 	if (spec->op == PRACTLINK_BULK_VERIFY && !spec->integration) {
 		/* Every enabled integration: one outcome per practitioner each. */

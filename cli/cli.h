@@ -101,7 +101,9 @@ long cli_read_hidden(FILE *tty, const char *prompt, char *buf, size_t size);
  * code after reporting a file that cannot be read or whose header is
  * wrong (66 for a file that is not there). */
 typedef void (*cli_csv_row)(void *arg, size_t line, size_t n, char **fields, const char *problem);
+/* secret names a column of keys: a file whose header has it must pass the
+ * checks of a key file (not a symlink, regular, yours, closed to others). */
 int cli_csv_read(const char *path, const char *const *header, size_t required, size_t optional,
-		 cli_csv_row row, void *arg);
+		 const char *secret, cli_csv_row row, void *arg);
 
 #endif

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FIELDS 8
 
@@ -23,6 +25,11 @@ struct reader {
 	bool header_done;
 	bool bad_header;
 	bool overflow;
+	/* A file with a column of keys is held to the rules of a key file. */
+	const char *secret;    /* that column's name, or NULL */
+	const struct stat *st; /* the file as opened */
+	bool is_link;
+	bool refused;
 	char problem[160]; /* what makes the current record unusable */
 };
 
@@ -55,12 +62,50 @@ static void clear(struct reader *r)
 	r->problem[0] = '\0';
 }
 
+/* A file that holds keys must be a key file: not a symbolic link, a
+ * regular file, owned by root or you, closed to others. Says why not. */
+static bool keys_may_be_read(const struct reader *r)
+{
+	char msg[4300], hint[4200] = "";
+
+	if (r->is_link)
+		snprintf(msg, sizeof msg,
+			 "%s: holds keys (a %s column) and is a symbolic link; "
+			 "name the real file",
+			 r->path, r->secret);
+	else if (!S_ISREG(r->st->st_mode))
+		snprintf(msg, sizeof msg, "%s: holds keys (a %s column) and is not a regular file",
+			 r->path, r->secret);
+	else if (r->st->st_uid != 0 && r->st->st_uid != getuid())
+		snprintf(msg, sizeof msg,
+			 "%s: holds keys (a %s column) and is owned by uid %u, neither root nor "
+			 "you",
+			 r->path, r->secret, (unsigned)r->st->st_uid);
+	else if (r->st->st_mode & 077) {
+		snprintf(msg, sizeof msg,
+			 "%s: holds keys (a %s column) and is open to others (mode %04o)", r->path,
+			 r->secret, (unsigned)r->st->st_mode & 07777);
+		snprintf(hint, sizeof hint, "run: chmod 600 %s", r->path);
+	} else
+		return true;
+	cli_fail_with(PRACTLINK_PERMISSION, msg, hint);
+	return false;
+}
+
 static void on_row(int end, void *p)
 {
 	struct reader *r = p;
 
+	if (r->refused) {
+		clear(r);
+		return;
+	}
 	if (!r->header_done) {
 		r->header_done = true;
+		for (size_t i = 0; r->secret && i < r->n; i++)
+			if (r->fields[i] && strcmp(r->fields[i], r->secret) == 0 &&
+			    !keys_may_be_read(r))
+				r->refused = true;
 		for (size_t i = 0; i < r->required + r->optional; i++) {
 			if (i >= r->n && i < r->required)
 				r->bad_header = true;
@@ -100,15 +145,17 @@ static bool feed(struct csv_parser *p, struct reader *r, const char *buf, size_t
 }
 
 int cli_csv_read(const char *path, const char *const *header, size_t required, size_t optional,
-		 cli_csv_row row, void *arg)
+		 const char *secret, cli_csv_row row, void *arg)
 {
 	struct reader r = { .path = path,
 			    .header = header,
 			    .required = required,
 			    .optional = optional,
 			    .row = row,
-			    .arg = arg };
+			    .arg = arg,
+			    .secret = secret };
 	struct csv_parser p;
+	struct stat st, link;
 	char buf[4096], msg[4200];
 	size_t n, skip;
 	bool first = true;
@@ -121,7 +168,22 @@ int cli_csv_read(const char *path, const char *const *header, size_t required, s
 									: PRACTLINK_STORE,
 				     msg, practlink_hint(PRACTLINK_NO_INPUT));
 	}
-	csv_init(&p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
+	if (fstat(fileno(f), &st) < 0) {
+		snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		return cli_fail_with(PRACTLINK_NO_INPUT, msg, "");
+	}
+	r.st = &st;
+	r.is_link = f != stdin && lstat(path, &link) == 0 && S_ISLNK(link.st_mode);
+	if (f == stdin) { /* a pipe of ours */
+		st.st_mode = S_IFREG | 0600;
+		st.st_uid = getuid();
+	}
+	/* Strict: a stray quote is an error named by its line, and one never
+	 * closed is too (CSV_STRICT_FINI), not a field that swallowed the rest
+	 * of the file. */
+	csv_init(&p, CSV_APPEND_NULL | CSV_EMPTY_IS_NULL | CSV_STRICT | CSV_STRICT_FINI);
 	r.line = r.next_line = 1;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
 		/* A spreadsheet's byte order mark is not part of the header. */
@@ -131,8 +193,20 @@ int cli_csv_read(const char *path, const char *const *header, size_t required, s
 			rc = practlink_exit_code(PRACTLINK_USAGE);
 			goto out;
 		}
+		if (r.refused)
+			break;
 	}
-	csv_fini(&p, on_field, on_row, &r);
+	if (r.refused) {
+		rc = practlink_exit_code(PRACTLINK_PERMISSION);
+		goto out;
+	}
+	if (csv_fini(&p, on_field, on_row, &r) != 0) {
+		snprintf(msg, sizeof msg, "%s:%zu: a quote opened on this line is never closed",
+			 path, r.line);
+		rc = cli_fail_with(PRACTLINK_BAD_DATA, msg,
+				   "close the quote, or remove it: a quoted field ends with \"");
+		goto out;
+	}
 	if (r.bad_header || !r.header_done) {
 		int used = snprintf(msg, sizeof msg, "%s:1: the header must be ", path);
 		for (size_t i = 0; i < required + optional && used > 0 && (size_t)used < sizeof msg;

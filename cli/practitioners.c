@@ -119,7 +119,7 @@ static int import(practlink_ctx *ctx, const struct opts *o, int argc, char **arg
 		return cli_usage("practitioner import takes one FILE.csv");
 	im.path = argv[optind];
 	im.rows = o->json ? cJSON_CreateArray() : NULL;
-	if ((rc = cli_csv_read(im.path, header, 4, 1, import_row, &im)) > 0) {
+	if ((rc = cli_csv_read(im.path, header, 4, 1, "pms_key", import_row, &im)) > 0) {
 		cJSON_Delete(im.rows);
 		return rc;
 	}

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	saved = dup(2);
 	null = open("/dev/null", O_WRONLY);
 	dup2(null, 2);
-	cli_csv_read(path, header, 4, 1, row, &total);
+	cli_csv_read(path, header, 4, 1, NULL, row, &total);
 	dup2(saved, 2);
 	close(saved);
 	close(null);

@@ -119,21 +119,26 @@ static const char *string_of(const config_setting_t *g, const char *name, const 
 	return s ? config_setting_get_string(s) : def;
 }
 
+/* A whole number within its documented range: a number too large for
+ * libconfig comes out of it wrapped, and is refused here all the same. */
 static practlink_status int_of(struct parse *p, const config_setting_t *g, const char *prefix,
-			       const char *name, long long def, long long min, long long *out)
+			       const char *name, long long def, long long min, long long max,
+			       long long *out)
 {
 	const config_setting_t *s = member(g, name);
 
 	*out = s ? config_setting_get_int64(s) : def;
-	if (*out < min)
-		return pl_err_set(p->err, PRACTLINK_CONFIG, "%s:%d: '%s%s' must be at least %lld",
-				  p->file, line_of(s), prefix, name, min);
+	if (*out < min || *out > max)
+		return pl_err_set(p->err, PRACTLINK_CONFIG,
+				  "%s:%d: '%s%s' must be a whole number from %lld to %lld", p->file,
+				  line_of(s), prefix, name, min, max);
 	return PRACTLINK_OK;
 }
 
 /* Reads a trusted file's text and parses it into cf. */
 static practlink_status parse_file(struct parse *p, int dirfd, const char *name, config_t *cf)
 {
+	size_t text_len = 0;
 	char *text = NULL;
 	practlink_status st;
 	int fd;
@@ -141,10 +146,20 @@ static practlink_status parse_file(struct parse *p, int dirfd, const char *name,
 	fd = pl_file_open_trusted(dirfd, name, p->file, false, PRACTLINK_CONFIG, p->err);
 	if (fd < 0)
 		return p->err->status;
-	st = pl_file_read_all(fd, p->file, CONFIG_MAX_BYTES, &text, p->err);
+	st = pl_file_read_all(fd, p->file, CONFIG_MAX_BYTES, &text, &text_len, p->err);
 	close(fd);
 	if (st != PRACTLINK_OK)
 		return st;
+	/* libconfig reads a string: a NUL would silently end the file there. */
+	if (strlen(text) != text_len) {
+		int nul_line = 1;
+		for (const char *c = text; *c; c++)
+			nul_line += *c == '\n';
+		st = pl_err_set(p->err, PRACTLINK_CONFIG,
+				"%s:%d: holds a NUL byte; a configuration is text", p->file,
+				nul_line);
+		goto out;
+	}
 
 	/* libconfig's scanner takes a directive where a line starts with @;
 	 * nothing else in its grammar does. */
@@ -256,11 +271,12 @@ static practlink_status read_main(struct parse *p, config_t *cf, const char *dir
 	if (!cfg->store_type)
 		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
 
-	if ((st = int_of(p, http, "http.", "connect_timeout_ms", 5000, 1,
+	if ((st = int_of(p, http, "http.", "connect_timeout_ms", 5000, 1, 600000,
 			 &cfg->http.connect_timeout_ms)) ||
-	    (st = int_of(p, http, "http.", "timeout_ms", 15000, 1, &cfg->http.timeout_ms)) ||
-	    (st = int_of(p, http, "http.", "retries", 3, 0, &cfg->http.retries)) ||
-	    (st = int_of(p, http, "http.", "max_response_bytes", 1048576, 1024,
+	    (st = int_of(p, http, "http.", "timeout_ms", 15000, 1, 3600000,
+			 &cfg->http.timeout_ms)) ||
+	    (st = int_of(p, http, "http.", "retries", 3, 0, 20, &cfg->http.retries)) ||
+	    (st = int_of(p, http, "http.", "max_response_bytes", 1048576, 1024, 1073741824,
 			 &cfg->http.max_response_bytes)))
 		return st;
 

@@ -75,7 +75,8 @@ int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool di
 	return fd;
 }
 
-practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, pl_err *err)
+practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, size_t *len_out,
+				  pl_err *err)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -114,6 +115,8 @@ practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **o
 	}
 	buf[len] = '\0';
 	*out = buf;
+	if (len_out)
+		*len_out = len;
 	return PRACTLINK_OK;
 }
 

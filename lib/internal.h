@@ -88,8 +88,10 @@ practlink_status pl_file_check(const struct stat *st, const char *path, bool dir
 int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool dir,
 			 practlink_status fail, pl_err *err);
 /* Reads the whole of fd, at most max bytes, into a NUL-terminated buffer
- * the caller frees. */
-practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, pl_err *err);
+ * the caller frees; *len_out (if not NULL) gets its length, which a NUL
+ * byte in the file makes differ from strlen. */
+practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, size_t *len_out,
+				  pl_err *err);
 /* path resolved against base when relative; the caller frees it. */
 char *pl_path_resolve(const char *base, const char *path);
 /* The folder part of path ("." when it has none); the caller frees it. */

@@ -116,13 +116,12 @@ static practlink_status files_get(void *data, const char *id, char **text, size_
 	char shown[4200];
 	snprintf(shown, sizeof shown, "%s/%s", f->path, name);
 	if (pl_file_check(&st, shown, false, PRACTLINK_PERMISSION, &e) != PRACTLINK_OK ||
-	    pl_file_read_all(fd, shown, RECORD_MAX_BYTES, text, &e) != PRACTLINK_OK) {
+	    pl_file_read_all(fd, shown, RECORD_MAX_BYTES, text, len, &e) != PRACTLINK_OK) {
 		close(fd);
 		return say(err, size, e.status == PRACTLINK_CONFIG ? PRACTLINK_STORE : e.status,
 			   "%s", e.msg);
 	}
 	close(fd);
-	*len = strlen(*text);
 	return PRACTLINK_OK;
 }
 

@@ -42,7 +42,7 @@ static void roster(int n, bool keyed)
 	if (!keyed) /* the format above left a stray number: cut it */
 		for (char *c = csv; (c = strstr(c, ".example")); c += 8)
 			memmove(c + 8, c + 11, strlen(c + 11) + 1);
-	pl_test_write(clinic, "roster.csv", 0644, csv);
+	pl_test_write(clinic, "roster.csv", keyed ? 0600 : 0644, csv);
 	path = pl_test_path(clinic, "roster.csv");
 	ck_assert_msg(run("practitioner", "import", path) == 0, "%s", err);
 	free(path);

@@ -99,7 +99,7 @@ END_TEST
 
 START_TEST(roster_import_reports_bad_rows)
 {
-	pl_test_write(clinic, "roster.csv", 0644,
+	pl_test_write(clinic, "roster.csv", 0600,
 		      "id,first_name,last_name,email,pms_key\n"
 		      "r1,Ada,Lovelace,ada@clinic.example,\n"
 		      "bad id,Grace,Hopper,grace@clinic.example,\n"

@@ -208,7 +208,8 @@ START_TEST(bad_values)
 	expect_failure(PRACTLINK_CONFIG, "practlink.conf:2:", "'log.level' \"loud\"", NULL);
 	pl_test_write(dir, "practlink.conf", 0644,
 		      "pms_name = \"juvonno\";\nhttp = { retries = -1; };\n");
-	expect_failure(PRACTLINK_CONFIG, "practlink.conf:2:", "'http.retries' must be at least 0",
+	expect_failure(PRACTLINK_CONFIG,
+		       "practlink.conf:2:", "'http.retries' must be a whole number from 0 to 20",
 		       NULL);
 	pl_test_write(dir, "practlink.conf", 0644,
 		      "pms_name = \"juvonno\";\nstore = { type = \"ldap\"; };\n");

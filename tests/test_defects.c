@@ -545,6 +545,123 @@ START_TEST(stale_temporaries_are_removed)
 }
 END_TEST
 
+/* --- input ---------------------------------------------------------------------- */
+
+/* Writes len bytes of data to clinic/rel, mode. */
+static void write_bytes(const char *rel, mode_t mode, const char *data, size_t len)
+{
+	char *path = pl_test_path(clinic, rel);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(write(fd, data, len) == (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+	free(path);
+}
+
+/* 7. Lists of keys are key files: closed to others, ours, no symlink. */
+START_TEST(key_lists_are_key_files)
+{
+	char *keys = pl_test_path(clinic, "keys.csv"), *roster = pl_test_path(clinic, "r.csv");
+	char *link = pl_test_path(clinic, "link.csv");
+
+	pl_test_add(clinic, "p1");
+	pl_test_write(clinic, "keys.csv", 0644, "id,backend_key\np1,SomeKey0123456789\n");
+	ck_assert_int_eq(run("link", "--backend-keys", keys), 77);
+	expect_in(err, "keys.csv: holds keys (a backend_key column) and is open to others "
+		       "(mode 0644)");
+	expect_in(err, "hint: run: chmod 600 ");
+	ck_assert_int_eq(chmod(keys, 0600), 0);
+	ck_assert_int_eq(symlink(keys, link), 0);
+	ck_assert_int_eq(run("link", "--backend-keys", link), 77);
+	expect_in(err, "is a symbolic link");
+	ck_assert_int_eq(chown(keys, 65534, 65534), 0);
+	ck_assert_int_eq(run("link", "--backend-keys", keys), 77);
+	expect_in(err, "owned by uid 65534");
+	/* A roster: held to it only when it has a pms_key column. */
+	pl_test_write(clinic, "r.csv", 0644,
+		      "id,first_name,last_name,email,pms_key\n"
+		      "r1,Ada,Lovelace,r1@clinic.example,PmsKey0123456789abcdefghijKLMNOP\n");
+	ck_assert_int_eq(run("practitioner", "import", roster), 77);
+	expect_in(err, "holds keys (a pms_key column)");
+	ck_assert_ptr_null(pl_test_record(clinic, "r1"));
+	pl_test_write(clinic, "r.csv", 0644,
+		      "id,first_name,last_name,email\nr1,Ada,Lovelace,r1@clinic.example\n");
+	ck_assert_int_eq(run("practitioner", "import", roster), 0);
+	free(link);
+	free(keys);
+	free(roster);
+}
+END_TEST
+
+/* 20. A NUL, an unclosed quote, a field too long: refused with the line,
+ * and the store stays readable. */
+START_TEST(roster_cells_are_bounded)
+{
+	char *roster = pl_test_path(clinic, "r.csv");
+	static const char nul[] = "id,first_name,last_name,email\n"
+				  "n1,Ada\0evil,Lovelace,n1@clinic.example\n"
+				  "n2,Grace,Hopper,n2@clinic.example\n";
+
+	write_bytes("r.csv", 0644, nul, sizeof nul - 1);
+	ck_assert_int_eq(run("practitioner", "import", roster), 65);
+	expect_in(err, "r.csv:2: field 2 (first_name) holds a NUL byte; row skipped");
+	ck_assert_ptr_null(pl_test_record(clinic, "n1"));
+	char *n2 = pl_test_record(clinic, "n2");
+	ck_assert_ptr_nonnull(n2);
+	free(n2);
+
+	pl_test_write(clinic, "r.csv", 0644,
+		      "id,first_name,last_name,email\n"
+		      "q1,Ada,Lovelace,q1@clinic.example\n"
+		      "q2,\"Grace,Hopper,q2@clinic.example\n"
+		      "q3,Alan,Turing,q3@clinic.example\n");
+	ck_assert_int_eq(run("practitioner", "import", roster), 65);
+	expect_in(err, "r.csv:3: a quote opened on this line is never closed");
+
+	size_t big = 1 << 20;
+	char *huge = malloc(big + 128);
+	int n = snprintf(huge, 128, "id,first_name,last_name,email\nh1,");
+	memset(huge + n, 'A', big);
+	snprintf(huge + n + big, 64, ",Lovelace,h1@clinic.example\n");
+	pl_test_write(clinic, "r.csv", 0644, huge);
+	ck_assert_int_eq(run("practitioner", "import", roster), 65);
+	expect_in(err, "the first name of h1 is 1048576 bytes long; at most 256 are kept");
+	ck_assert_int_eq(run("status"), 0);
+	free(huge);
+	free(roster);
+}
+END_TEST
+
+/* 22. A NUL in practlink.conf, and numbers out of their range. */
+START_TEST(config_nul_and_ranges)
+{
+	static const char text[] =
+		"pms_name = \"juvonno\";\n\0store = { path = \"elsewhere\"; };\n";
+	char *path = pl_test_path(clinic, "practlink.conf");
+
+	write_bytes("practlink.conf", 0644, text, sizeof text - 1);
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_CONFIG);
+	expect_in(practlink_errmsg(ctx), "practlink.conf:2: holds a NUL byte");
+	static const char *const numbers[] = { "99999999999999999999", "9223372036854775807L", "-5",
+					       "0" };
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+		char conf[256];
+		snprintf(conf, sizeof conf,
+			 "pms_name = \"juvonno\";\nhttp = { timeout_ms = %s; };\n", numbers[i]);
+		pl_test_write(clinic, "practlink.conf", 0644, conf);
+		practlink_status st = practlink_load_config(ctx, path);
+		ck_assert_msg(st == PRACTLINK_CONFIG, "%s loaded", numbers[i]);
+		if (strstr(practlink_errmsg(ctx), "'http.timeout_ms'"))
+			expect_in(practlink_errmsg(ctx),
+				  "'http.timeout_ms' must be a whole number from 1 to 3600000");
+	}
+	free(path);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -566,6 +683,9 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, audit_and_lock_are_checked);
 	tcase_add_test(tc, replaced_lock_file_undoes_nothing);
 	tcase_add_test(tc, stale_temporaries_are_removed);
+	tcase_add_test(tc, key_lists_are_key_files);
+	tcase_add_test(tc, roster_cells_are_bounded);
+	tcase_add_test(tc, config_nul_and_ranges);
 	suite_add_tcase(s, tc);
 	return s;
 }
