@@ -340,10 +340,17 @@ void pl_store_unlock(practlink_ctx *ctx, void *token);
 void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
 	      practlink_status status);
 
-/* keyindex.c: practitioners by PMS key. */
+/* keyindex.c: practitioners by PMS key, and by email. */
 void pl_key_index_free(struct pl_key_index *index);
-/* Tells the index that id now has key (NULL: none). */
-void pl_key_index_note(practlink_ctx *ctx, const char *id, const practlink_secret *key);
+/* Tells the index that id's record is now rec (NULL: removed). */
+void pl_key_index_note(practlink_ctx *ctx, const char *id, const pl_record *rec);
+/* The practitioner other than not_id (may be NULL) whose email is email,
+ * trimmed and in any case: OK with its id, or NOT_FOUND. Practitioners a
+ * concurrent process adds after the index was built are not seen. */
+practlink_status pl_find_by_email(practlink_ctx *ctx, const char *email, const char *not_id,
+				  char id[65]);
+/* Whether two emails are the same address: trimmed, in any case. */
+bool pl_email_same(const char *a, const char *b);
 
 /* link.c ------------------------------------------------------------------- */
 /* The link of one practitioner on integration ix by worker w, as

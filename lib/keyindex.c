@@ -1,13 +1,15 @@
 /*
- * keyindex.c - practitioners by PMS key, in constant time.
+ * keyindex.c - practitioners by PMS key, and by email, in constant time.
  *
- * Physitrack's webhooks name a practitioner by PMS key only. The context
- * keeps an open-addressing table from a salted hash of each key to its
- * practitioner's id, built from the store on first use and kept up to date
- * by this context's own writes. The table holds no key: a hit is confirmed
- * by comparing the key in the record. A miss rebuilds the table at most
- * once every few seconds, so that practitioners added by another process
- * are found without letting unknown keys cost a scan each.
+ * Physitrack's webhooks name a practitioner by PMS key only; a platform
+ * finds its user by email, so no two practitioners may share one. The
+ * context keeps two open-addressing tables from a salted hash (of the key;
+ * of the email, trimmed and in lower case) to the practitioner's id, built
+ * from the store on first use and kept up to date by this context's own
+ * writes. The tables hold no key: a hit is confirmed against the record.
+ * A miss rebuilds them at most once every few seconds, so that
+ * practitioners added by another process are found without letting
+ * unknown keys cost a scan each.
  */
 #include "internal.h"
 
@@ -24,35 +26,81 @@ struct slot {
 	char id[65];
 };
 
-struct pl_key_index {
-	uint64_t salt;
+struct table {
 	struct slot *slots;
 	size_t cap; /* a power of two, at least twice the entries */
 	size_t used;
+};
+
+struct pl_key_index {
+	uint64_t salt;
+	struct table keys, emails;
 	time_t built;
 };
 
-static uint64_t key_hash(const struct pl_key_index *x, const char *key, size_t len)
+static uint64_t hash_of(const struct pl_key_index *x, const char *s, size_t len, bool fold)
 {
 	uint64_t h = x->salt ^ 14695981039346656037u;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211u;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (fold && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * 1099511628211u;
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdu;
 	h ^= h >> 33;
 	return h ? h : 1;
 }
 
+static uint64_t key_hash(const struct pl_key_index *x, const char *key, size_t len)
+{
+	return hash_of(x, key, len, false);
+}
+
+/* An email as it is compared: without surrounding blanks, case folded. */
+static void email_span(const char *email, const char **start, size_t *len)
+{
+	const char *end = email + strlen(email);
+
+	while (*email == ' ' || *email == '\t')
+		email++;
+	while (end > email && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*start = email;
+	*len = (size_t)(end - email);
+}
+
+static uint64_t email_hash(const struct pl_key_index *x, const char *email)
+{
+	const char *start;
+	size_t len;
+
+	email_span(email, &start, &len);
+	return hash_of(x, start, len, true);
+}
+
+bool pl_email_same(const char *a, const char *b)
+{
+	const char *sa, *sb;
+	size_t la, lb;
+
+	email_span(a, &sa, &la);
+	email_span(b, &sb, &lb);
+	return la == lb && strncasecmp(sa, sb, la) == 0;
+}
+
 void pl_key_index_free(struct pl_key_index *x)
 {
 	if (!x)
 		return;
-	free(x->slots);
+	free(x->keys.slots);
+	free(x->emails.slots);
 	free(x);
 }
 
-static bool grow(struct pl_key_index *x)
+static bool grow(struct table *x)
 {
 	size_t cap = x->cap ? x->cap * 2 : 1024;
 	struct slot *old = x->slots, *slots = calloc(cap, sizeof *slots);
@@ -74,7 +122,7 @@ static bool grow(struct pl_key_index *x)
 }
 
 /* Removes id's entry, if any, keeping the probe chains whole. */
-static void forget(struct pl_key_index *x, const char *id)
+static void forget(struct table *x, const char *id)
 {
 	for (size_t i = 0; i < x->cap; i++) {
 		if (!x->slots[i].hash || strcmp(x->slots[i].id, id) != 0)
@@ -96,14 +144,12 @@ static void forget(struct pl_key_index *x, const char *id)
 	}
 }
 
-static void insert(struct pl_key_index *x, const char *id, const practlink_secret *key)
+static void insert(struct table *x, const char *id, uint64_t h)
 {
-	uint64_t h;
 	size_t j;
 
 	if ((x->used + 1) * 2 > x->cap && !grow(x))
 		return;
-	h = key_hash(x, key->str, key->len);
 	j = h & (x->cap - 1);
 	while (x->slots[j].hash)
 		j = (j + 1) & (x->cap - 1);
@@ -112,16 +158,22 @@ static void insert(struct pl_key_index *x, const char *id, const practlink_secre
 	x->used++;
 }
 
-void pl_key_index_note(practlink_ctx *ctx, const char *id, const practlink_secret *key)
+/* Indexes rec (NULL: id has none any more). */
+static void index_record(struct pl_key_index *x, const char *id, const pl_record *rec)
 {
-	struct pl_key_index *x;
+	forget(&x->keys, id);
+	forget(&x->emails, id);
+	if (rec && rec->pms_key)
+		insert(&x->keys, id, key_hash(x, rec->pms_key->str, rec->pms_key->len));
+	if (rec && rec->email)
+		insert(&x->emails, id, email_hash(x, rec->email));
+}
 
+void pl_key_index_note(practlink_ctx *ctx, const char *id, const pl_record *rec)
+{
 	pthread_mutex_lock(&ctx->lock); /* bulk workers write side by side */
-	if ((x = ctx->key_index)) {
-		forget(x, id);
-		if (key)
-			insert(x, id, key);
-	}
+	if (ctx->key_index)
+		index_record(ctx->key_index, id, rec);
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -131,10 +183,9 @@ static practlink_status add_from_store(void *arg, const char *id)
 	pl_record *rec;
 	pl_err err;
 
-	/* A record that cannot be read has no key to find: skip it. */
+	/* A record that cannot be read has nothing to find: skip it. */
 	if (pl_store_load(ctx, id, &rec, &err) == PRACTLINK_OK) {
-		if (rec->pms_key)
-			insert(ctx->key_index, id, rec->pms_key);
+		index_record(ctx->key_index, id, rec);
 		pl_record_free(rec);
 	}
 	return PRACTLINK_OK;
@@ -150,35 +201,76 @@ static practlink_status rebuild(practlink_ctx *ctx)
 		if (getrandom(&x->salt, sizeof x->salt, 0) != sizeof x->salt)
 			x->salt = (uint64_t)time(NULL);
 	}
-	if (x->slots)
-		memset(x->slots, 0, x->cap * sizeof *x->slots);
-	x->used = 0;
+	if (x->keys.slots)
+		memset(x->keys.slots, 0, x->keys.cap * sizeof *x->keys.slots);
+	if (x->emails.slots)
+		memset(x->emails.slots, 0, x->emails.cap * sizeof *x->emails.slots);
+	x->keys.used = x->emails.used = 0;
 	x->built = time(NULL);
 	return practlink_practitioner_each(ctx, add_from_store, ctx);
 }
 
-/* Looks key up in the table, confirming a hit against the record. */
-static bool lookup(practlink_ctx *ctx, const practlink_secret *key, char id[65])
+/* Looks up hash in table t, confirming each hit with match on the record:
+ * the first id whose record matches, other than not_id. */
+static bool lookup(practlink_ctx *ctx, const struct table *t, uint64_t h,
+		   bool (*match)(const pl_record *rec, const void *what), const void *what,
+		   const char *not_id, char id[65])
 {
-	struct pl_key_index *x = ctx->key_index;
-	uint64_t h = key_hash(x, key->str, key->len);
-
-	for (size_t j = x->cap ? h & (x->cap - 1) : 0; x->cap && x->slots[j].hash;
-	     j = (j + 1) & (x->cap - 1)) {
+	for (size_t j = t->cap ? h & (t->cap - 1) : 0; t->cap && t->slots[j].hash;
+	     j = (j + 1) & (t->cap - 1)) {
 		pl_record *rec;
 		pl_err err;
 		bool same;
 
-		if (x->slots[j].hash != h || pl_store_load(ctx, x->slots[j].id, &rec, &err))
+		if (t->slots[j].hash != h || (not_id && strcmp(t->slots[j].id, not_id) == 0) ||
+		    pl_store_load(ctx, t->slots[j].id, &rec, &err))
 			continue;
-		same = pl_secret_equal(rec->pms_key, key);
+		same = match(rec, what);
 		pl_record_free(rec);
 		if (same) {
-			memcpy(id, x->slots[j].id, 65);
+			memcpy(id, t->slots[j].id, 65);
 			return true;
 		}
 	}
 	return false;
+}
+
+static bool key_matches(const pl_record *rec, const void *key)
+{
+	return pl_secret_equal(rec->pms_key, key);
+}
+
+static bool email_matches(const pl_record *rec, const void *email)
+{
+	return rec->email && pl_email_same(rec->email, email);
+}
+
+/* The index, built on first use. */
+static practlink_status ready(practlink_ctx *ctx)
+{
+	return ctx->key_index ? PRACTLINK_OK : rebuild(ctx);
+}
+
+/* Whether a rebuild may find what a lookup missed. */
+static bool stale(const practlink_ctx *ctx)
+{
+	return time(NULL) - ctx->key_index->built >= REBUILD_AFTER_S;
+}
+
+practlink_status pl_find_by_email(practlink_ctx *ctx, const char *email, const char *not_id,
+				  char id[65])
+{
+	practlink_status st;
+	uint64_t h;
+
+	if ((st = ready(ctx)))
+		return st;
+	/* No rebuild on a miss: a miss is the rule here (a new practitioner),
+	 * and an import would otherwise rescan the store every few seconds. */
+	h = email_hash(ctx->key_index, email);
+	return lookup(ctx, &ctx->key_index->emails, h, email_matches, email, not_id, id)
+		       ? PRACTLINK_OK
+		       : PRACTLINK_NOT_FOUND;
 }
 
 practlink_status practlink_find_by_pms_key(practlink_ctx *ctx, const char *key, size_t len,
@@ -193,14 +285,14 @@ practlink_status practlink_find_by_pms_key(practlink_ctx *ctx, const char *key, 
 		return pl_err_set(&ctx->err, PRACTLINK_CONFIG, "no configuration loaded");
 	if ((st = pl_key_normalise(key, len, "PMS key", &k, &ctx->err)))
 		return st;
-	if (!ctx->key_index && (st = rebuild(ctx))) {
+	if ((st = ready(ctx))) {
 		pl_secret_free(k);
 		return st;
 	}
-	found = lookup(ctx, k, id);
-	if (!found && time(NULL) - ctx->key_index->built >= REBUILD_AFTER_S &&
-	    rebuild(ctx) == PRACTLINK_OK)
-		found = lookup(ctx, k, id);
+	uint64_t h = key_hash(ctx->key_index, k->str, k->len);
+	found = lookup(ctx, &ctx->key_index->keys, h, key_matches, k, NULL, id);
+	if (!found && stale(ctx) && rebuild(ctx) == PRACTLINK_OK)
+		found = lookup(ctx, &ctx->key_index->keys, h, key_matches, k, NULL, id);
 	pl_secret_free(k);
 	if (!found)
 		return pl_err_set(&ctx->err, PRACTLINK_NOT_FOUND,

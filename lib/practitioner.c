@@ -297,7 +297,15 @@ practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practli
 	rec.email = (char *)p->email;
 	rec.created_at = pl_now();
 	void *lock = NULL;
+	char other[65];
 	st = pl_ctx_store_create(ctx, &ctx->err);
+	/* A platform finds its user by email: two practitioners sharing one
+	 * would be linked to the same user, and all but the last would fail. */
+	if (st == PRACTLINK_OK && pl_find_by_email(ctx, p->email, p->id, other) == PRACTLINK_OK)
+		st = pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				"the email address \"%s\" of %s is %s's already; each practitioner "
+				"needs an email of their own",
+				p->email, p->id, other);
 	/* Under the id's lock, as every write of a record is. */
 	if (st == PRACTLINK_OK &&
 	    (st = pl_store_lock(ctx, p->id, &lock, &ctx->err)) == PRACTLINK_OK)

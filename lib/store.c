@@ -66,7 +66,7 @@ practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigne
 	if (st != PRACTLINK_OK)
 		err->status = st;
 	else
-		pl_key_index_note(ctx, rec->id, rec->pms_key);
+		pl_key_index_note(ctx, rec->id, rec);
 	return st;
 }
 

@@ -662,6 +662,32 @@ START_TEST(config_nul_and_ranges)
 }
 END_TEST
 
+/* 18. Emails are unique per store, in any case: a platform finds its user
+ * by email, and two practitioners with one would share a user. */
+START_TEST(emails_are_unique)
+{
+	char *roster = pl_test_path(clinic, "r.csv");
+
+	ck_assert_int_eq(run("practitioner", "add", "p1", "--first-name", "Ada", "--last-name",
+			     "Lovelace", "--email", "Ada@Clinic.example"),
+			 0);
+	ck_assert_int_eq(run("practitioner", "add", "p2", "--first-name", "Ada", "--last-name",
+			     "Byron", "--email", "ada@clinic.EXAMPLE"),
+			 64);
+	expect_in(err, "the email address \"ada@clinic.EXAMPLE\" of p2 is p1's already");
+	ck_assert_ptr_null(pl_test_record(clinic, "p2"));
+	pl_test_write(clinic, "r.csv", 0644,
+		      "id,first_name,last_name,email\n"
+		      "r1,Grace,Hopper,grace@clinic.example\n"
+		      "r2,Grace,Murray,GRACE@clinic.example\n"
+		      "p1,Ada,Lovelace,Ada@Clinic.example\n");
+	ck_assert_int_eq(run("practitioner", "import", roster), 64);
+	expect_in(err, "r.csv:3: the email address \"GRACE@clinic.example\" of r2 is r1's already");
+	expect_in(out, "1 unchanged");
+	free(roster);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -686,6 +712,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, key_lists_are_key_files);
 	tcase_add_test(tc, roster_cells_are_bounded);
 	tcase_add_test(tc, config_nul_and_ranges);
+	tcase_add_test(tc, emails_are_unique);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -260,6 +260,7 @@ START_TEST(pms_key_rules)
 	pl_record_free(rec);
 
 	p.id = "p2";
+	p.email = "p2@clinic.example";
 	ck_assert_int_eq(
 		practlink_practitioner_add(ctx, &p, "KeyFromThe Pms0123456789abcdefXYZ", 33),
 		PRACTLINK_BAD_KEY);
