@@ -110,6 +110,14 @@ static practlink_status setting_path(const practlink_services *svc, const char *
 	return PRACTLINK_OK;
 }
 
+/* Withholds the operation's keys from text (size bytes): a platform's
+ * error may echo what it was sent. */
+static void withhold(const pl_instance *inst, char *text, size_t size)
+{
+	for (size_t i = 0; i < 2; i++)
+		pl_redact(text, size, inst->flight[i]);
+}
+
 static void svc_log(const practlink_services *svc, int level, const char *fmt, ...)
 {
 	pl_instance *inst = of(svc);
@@ -119,6 +127,7 @@ static void svc_log(const practlink_services *svc, int level, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	withhold(inst, line, sizeof line);
 	if (inst->step)
 		pl_log_msg(inst->log, level, "%s: %s: %s", inst->ig->name, inst->step, line);
 	else
@@ -302,19 +311,31 @@ void pl_instance_close(pl_instance *inst)
 	free(inst);
 }
 
-static void begin(pl_instance *inst, practlink_step step)
+static void begin_with(pl_instance *inst, practlink_step step, const practlink_secret *a,
+		       const practlink_secret *b)
 {
 	inst->step = pl_step_name(step);
 	inst->err.status = PRACTLINK_OK;
 	inst->err.msg[0] = '\0';
 	inst->err.hint[0] = '\0';
+	inst->flight[0] = a;
+	inst->flight[1] = b;
 }
 
-/* Clamps what the module answered and makes sure a failure has words. */
+static void begin(pl_instance *inst, practlink_step step)
+{
+	begin_with(inst, step, NULL, NULL);
+}
+
+/* Clamps what the module answered and makes sure a failure has words,
+ * none of them a key. */
 static practlink_status end(pl_instance *inst, practlink_status answered)
 {
 	practlink_status st = pl_status_check((int)answered);
 
+	withhold(inst, inst->err.msg, sizeof inst->err.msg);
+	withhold(inst, inst->err.hint, sizeof inst->err.hint);
+	inst->flight[0] = inst->flight[1] = NULL;
 	if (st != PRACTLINK_OK && !inst->err.msg[0])
 		snprintf(inst->err.msg, sizeof inst->err.msg, "%s", practlink_strerror(st));
 	if (st != PRACTLINK_OK)
@@ -354,9 +375,11 @@ practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person 
 {
 	practlink_status st;
 
-	begin(inst, PRACTLINK_STEP_EXCHANGE);
+	begin_with(inst, PRACTLINK_STEP_EXCHANGE, pms_key, NULL);
 	*backend_key = NULL;
-	st = end(inst, inst->mod->be->exchange(inst->handle, p, pms_key, backend_key));
+	st = inst->mod->be->exchange(inst->handle, p, pms_key, backend_key);
+	inst->flight[1] = *backend_key;
+	st = end(inst, st);
 	if (st != PRACTLINK_OK) {
 		pl_secret_free(*backend_key);
 		*backend_key = NULL;
@@ -382,6 +405,6 @@ practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p
 				    const practlink_secret *pms_key,
 				    const practlink_secret *backend_key)
 {
-	begin(inst, PRACTLINK_STEP_VERIFY);
+	begin_with(inst, PRACTLINK_STEP_VERIFY, pms_key, backend_key);
 	return end(inst, inst->mod->be->verify(inst->handle, p, pms_key, backend_key));
 }

@@ -56,6 +56,9 @@ practlink_status pl_status_check(int status);
 
 /* secret.c */
 practlink_secret *pl_secret_new(const char *data, size_t len);
+/* Replaces every copy of key (8 characters or more) in text, a buffer of
+ * size bytes, with a mark: words from the network may echo a key. */
+void pl_redact(char *text, size_t size, const practlink_secret *key);
 void pl_secret_wipe(practlink_secret *secret);
 void pl_secret_free(practlink_secret *secret);
 /* Whether s (len bytes) meets the PMS key rules: long enough, only ASCII
@@ -176,6 +179,8 @@ typedef struct pl_instance {
 	void *handle;     /* the module's own instance */
 	const char *step; /* the step under way, for log prefixes */
 	pl_err err;       /* what the module said of its last failure */
+	/* The keys of the operation under way, withheld from its words. */
+	const practlink_secret *flight[2];
 	/* The settings the module read while opening: the rest are unknown. */
 	const char *read[32];
 	size_t n_read;

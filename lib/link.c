@@ -64,6 +64,14 @@ static practlink_status module_failed(struct job *j, practlink_status st)
 	pl_err_set(j->err, st, "%s: %s on %s: %s", j->person.id, pl_step_name(j->step), j->ig->name,
 		   j->inst->err.msg);
 	memcpy(j->err->hint, j->inst->err.hint, sizeof j->err->hint);
+	/* Nor any key the record holds, before the words are shown or stored. */
+	const practlink_secret *keys[] = { j->rec ? j->rec->pms_key : NULL,
+					   j->link ? j->link->backend_key : NULL,
+					   j->link ? j->link->pending_pms_key : NULL };
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		pl_redact(j->err->msg, sizeof j->err->msg, keys[i]);
+		pl_redact(j->err->hint, sizeof j->err->hint, keys[i]);
+	}
 	return st;
 }
 
@@ -610,6 +618,8 @@ static void explain(struct job *j, const practlink_secret *pms_key,
 	j->inst->err.hint[0] = '\0';
 	if (be->diagnose(j->inst->handle, &j->person, pms_key, backend_key, found, sizeof found) >
 	    0) {
+		pl_redact(found, sizeof found, pms_key);
+		pl_redact(found, sizeof found, backend_key);
 		snprintf(j->err->msg + len, sizeof j->err->msg - len, "; %s", found);
 		if (j->inst->err.hint[0])
 			memcpy(j->err->hint, j->inst->err.hint, sizeof j->err->hint);

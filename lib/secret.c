@@ -105,3 +105,23 @@ practlink_status practlink_keygen(char *buf, size_t size)
 	explicit_bzero(pool, sizeof pool);
 	return PRACTLINK_OK;
 }
+
+void pl_redact(char *text, size_t size, const practlink_secret *key)
+{
+	static const char mark[] = "[key withheld]";
+	size_t marklen = sizeof mark - 1;
+	char *at;
+
+	/* Keys shorter than this are no keys a platform hands out, and would
+	 * match ordinary words. */
+	if (!text || !key || key->len < 8)
+		return;
+	while ((at = strstr(text, key->str))) {
+		size_t tail = strlen(at + key->len) + 1;
+		if ((size_t)(at - text) + marklen + tail > size)
+			tail = size - (size_t)(at - text) - marklen; /* cut, never overflow */
+		memmove(at + marklen, at + key->len, tail);
+		memcpy(at, mark, marklen);
+		text[size - 1] = '\0';
+	}
+}

@@ -17,7 +17,7 @@
  *   POST /_control/practitioners   lines as in a state file
  *   POST /_control/fault           one SPEC, for the next /api/ requests:
  *        latency MS | status CODE N | retry-after SECONDS N | hang N | reset N |
- *        truncated N | malformed N | oversized N BYTES | redirect N | none
+ *        truncated N | malformed N | oversized N BYTES | redirect N | echo N | none
  *   GET  /_control/stats           "requests PATH N" lines and "connections N"
  * SIGTERM or SIGINT stops it cleanly.
  */
@@ -57,7 +57,8 @@ enum fault_kind {
 	F_TRUNCATED,
 	F_MALFORMED,
 	F_OVERSIZED,
-	F_REDIRECT
+	F_REDIRECT,
+	F_ECHO
 };
 
 static struct {
@@ -136,7 +137,7 @@ static bool set_fault(const char *spec)
 		int args;
 	} kinds[] = { { "latency", 1 },  { "status", 2 }, { "retry-after", 2 }, { "oversized", 2 },
 		      { "hang", 1 },     { "reset", 1 },  { "truncated", 1 },   { "malformed", 1 },
-		      { "redirect", 1 }, { "none", 0 } };
+		      { "redirect", 1 }, { "echo", 1 },   { "none", 0 } };
 	char kind[32] = "", extra[2];
 	long a = 0, b = 0;
 	int n = sscanf(spec, "%31s %ld %ld %1s", kind, &a, &b, extra);
@@ -169,6 +170,8 @@ static bool set_fault(const char *spec)
 		fake.fault = F_MALFORMED;
 	else if (n == 2 && strcmp(kind, "redirect") == 0)
 		fake.fault = F_REDIRECT;
+	else if (n == 2 && strcmp(kind, "echo") == 0)
+		fake.fault = F_ECHO;
 	pthread_mutex_unlock(&fake.lock);
 	return true;
 }
@@ -189,7 +192,8 @@ static int usage(FILE *f, int rc)
 		   "[--fault SPEC]\n"
 		   "  R: us, uk, ca, au, nz or staging; SPEC: latency MS | status CODE N |\n"
 		   "  retry-after SECONDS N | hang N | reset N | truncated N | malformed N |\n"
-		   "  oversized N BYTES | redirect N | none (see practlink-fake-physitrack(1))\n");
+		   "  oversized N BYTES | redirect N | echo N | none (see "
+		   "practlink-fake-physitrack(1))\n");
 	return rc;
 }
 
@@ -374,6 +378,15 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *region, const c
 	case F_REDIRECT:
 		snprintf(location, sizeof location, "http://127.0.0.1:%u/_redirected", fake.port);
 		return answer(c, MHD_HTTP_FOUND, "{}", "Location", location);
+	case F_ECHO: {
+		/* A hostile or careless platform: the keys sent, in its error. */
+		const char *k = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Api-Key");
+		const char *pk = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Api-PMS-Key");
+		char body[1024];
+		snprintf(body, sizeof body, "{\"errors\":[\"bad key %s\",\"pms key %s unknown\"]}",
+			 k ? k : "", pk ? pk : "");
+		return answer(c, MHD_HTTP_UNAUTHORIZED, body, NULL, NULL);
+	}
 	case F_NONE: break;
 	}
 	if (strcmp(region, "us") && strcmp(region, "uk") && strcmp(region, "ca") &&

@@ -200,6 +200,30 @@ START_TEST(forbidden_is_not_a_wrong_key)
 }
 END_TEST
 
+/* A platform whose errors repeat the keys it was sent: the keys never
+ * reach a message, the record, status or a log line. */
+START_TEST(echoed_keys_are_withheld)
+{
+	add("p1", PMS_KEY);
+	pl_fake_fault(&fake, "echo 10");
+	char *path = pl_test_path(clinic, "backend-key");
+	pl_test_write(clinic, "backend-key", 0600, PT_KEY);
+	ck_assert_int_eq(run("-v", "link", "p1", "--backend-key-file", path), 77);
+	expect_in(err, "bad key [key withheld]");
+	expect_in(err, "pms key [key withheld] unknown");
+	expect_not_in(err, PT_KEY);
+	expect_not_in(err, PMS_KEY);
+	ck_assert_int_eq(run("--json", "status", "p1"), 0);
+	expect_not_in(out, PT_KEY);
+	expect_not_in(out, PMS_KEY);
+	char *rec = pl_test_record(clinic, "p1");
+	expect_not_in(strstr(rec, "\"error\""), PT_KEY);
+	expect_not_in(strstr(rec, "\"error\""), PMS_KEY);
+	free(rec);
+	free(path);
+}
+END_TEST
+
 /* doctor: a base_url that is not a URL, and a platform that does not
  * answer, are failures before any key is tried. */
 START_TEST(doctor_checks_the_address)
@@ -419,6 +443,7 @@ int main(void)
 	tcase_add_test(tc, pt_direct_and_wrong_base);
 	tcase_add_test(tc, forbidden_is_not_a_wrong_key);
 	tcase_add_test(tc, doctor_checks_the_address);
+	tcase_add_test(tc, echoed_keys_are_withheld);
 	tcase_add_test(tc, faults);
 	tcase_add_test(tc, retries_then_success);
 	tcase_add_test(tc, hang_ends_at_the_timeout);

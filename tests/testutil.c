@@ -426,8 +426,12 @@ static char *control(pl_fake *f, const char *path, const char *body)
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
 	fclose(m);
+	/* A fault the server did not take would leave the test testing nothing. */
+	ck_assert_msg(code == 200, "%s %s: HTTP %ld: %s", path, body ? body : "", code, text);
 	return text;
 }
 
