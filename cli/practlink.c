@@ -11,11 +11,13 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const struct command *cli_command;
 struct opts cli_opts;
@@ -277,11 +279,31 @@ const char *cli_time(long long t, char buf[32])
 	return buf;
 }
 
+/* A crash (in a module, most likely: they run in this process) ends
+ * practlink with a sentence, not in silence; then as the signal would. */
+static void on_crash(int sig)
+{
+	static const char msg[] =
+		"practlink: crashed (a fatal signal, in a module or in practlink); "
+		"what was being done for the practitioner in hand was not saved\n";
+
+	if (write(2, msg, sizeof msg - 1) < 0) {
+		/* nothing more can be said */
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Keys pass through this process: no core dump may carry them out, and
  * no other process of the same user may read its memory. */
 static void keep_keys_in(void)
 {
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_RESETHAND };
 	struct rlimit none = { 0, 0 };
+
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		sigaction(fatal[i], &sa, NULL);
 
 #ifndef __SANITIZE_ADDRESS__ /* LeakSanitizer must be able to ptrace us */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

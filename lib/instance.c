@@ -3,6 +3,8 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,32 @@ static void svc_http_free(practlink_http_response *resp)
 	memset(resp, 0, sizeof *resp);
 }
 
+/*
+ * In-process modules are trusted code, as PAM's are; still, the core must
+ * not report success it did not see. A module that calls exit() inside an
+ * operation would end practlink with the caller's status (0, "linked"):
+ * an exit handler turns that into a loud failure.
+ */
+static pl_instance *_Atomic in_flight;
+static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
+
+static void exit_in_module(void)
+{
+	pl_instance *inst = in_flight;
+
+	if (!inst)
+		return;
+	pl_log_msg(inst->log, PRACTLINK_LOG_ERR,
+		   "%s: module %s ended the process during %s; nothing of it was saved",
+		   inst->ig->name, inst->mod->name, inst->step ? inst->step : "open");
+	_exit(70); /* EX_SOFTWARE, never the status the module chose */
+}
+
+static void guard(void)
+{
+	atexit(exit_in_module);
+}
+
 /* Whether word stands in text as a word of its own. */
 static bool has_word(const char *text, const char *word)
 {
@@ -282,8 +310,11 @@ practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
 		.core = inst,
 		.hint = svc_hint,
 	};
+	pthread_once(&guard_once, guard);
 	inst->opening = true;
+	in_flight = inst;
 	st = pl_status_check((int)mod->be->open(&inst->svc, &inst->handle));
+	in_flight = NULL;
 	inst->opening = false;
 	if (st != PRACTLINK_OK) {
 		/* A setting the core read for the module already says where. */
@@ -314,6 +345,7 @@ void pl_instance_close(pl_instance *inst)
 static void begin_with(pl_instance *inst, practlink_step step, const practlink_secret *a,
 		       const practlink_secret *b)
 {
+	in_flight = inst;
 	inst->step = pl_step_name(step);
 	inst->err.status = PRACTLINK_OK;
 	inst->err.msg[0] = '\0';
@@ -333,6 +365,7 @@ static practlink_status end(pl_instance *inst, practlink_status answered)
 {
 	practlink_status st = pl_status_check((int)answered);
 
+	in_flight = NULL;
 	withhold(inst, inst->err.msg, sizeof inst->err.msg);
 	withhold(inst, inst->err.hint, sizeof inst->err.hint);
 	inst->flight[0] = inst->flight[1] = NULL;
@@ -389,9 +422,8 @@ practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person 
 
 practlink_status pl_instance_probe(pl_instance *inst, char *buf, size_t size)
 {
+	begin(inst, PRACTLINK_STEP_VERIFY);
 	inst->step = "probe";
-	inst->err.status = PRACTLINK_OK;
-	inst->err.msg[0] = inst->err.hint[0] = '\0';
 	return end(inst, inst->mod->be->probe(inst->handle, buf, size));
 }
 

@@ -688,6 +688,36 @@ START_TEST(emails_are_unique)
 }
 END_TEST
 
+/* 23. A module that calls exit() inside verify, or crashes there: never
+ * "linked", always a sentence. */
+START_TEST(a_module_that_ends_the_process)
+{
+	char *key = pl_test_path(clinic, "key");
+	const char *mods = pl_test_env("PL_TEST_MODULE_DIR");
+
+	pl_test_add(clinic, "p1");
+	pl_test_write(clinic, "key", 0600, "PlatformKey0123456789\n");
+	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
+		      "mock = { enabled = true; module = \"exiting\"; };\n");
+	int rc = pl_test_practlink(clinic, mods, NULL, &out, &err, "link", "p1",
+				   "--backend-key-file", key, (char *)NULL);
+	ck_assert_int_eq(rc, 70);
+	expect_in(err, "module exiting ended the process during verify; nothing of it was saved");
+	expect_not_in(out, "linked");
+	char *rec = pl_test_record(clinic, "p1");
+	expect_not_in(rec, "\"linked\"");
+	free(rec);
+
+	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
+		      "mock = { enabled = true; module = \"crashing\"; };\n");
+	rc = pl_test_practlink(clinic, mods, NULL, &out, &err, "link", "p1", "--backend-key-file",
+			       key, (char *)NULL);
+	ck_assert_int_eq(rc, 128 + SIGSEGV);
+	expect_in(err, "practlink: crashed (a fatal signal, in a module or in practlink)");
+	free(key);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -713,6 +743,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, roster_cells_are_bounded);
 	tcase_add_test(tc, config_nul_and_ranges);
 	tcase_add_test(tc, emails_are_unique);
+	tcase_add_test(tc, a_module_that_ends_the_process);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,13 @@
-/* The smallest module, built twice for the loader's tests: as bad_name.so
- * with a table that names another module, which the loader must refuse,
- * and as bad_status.so, whose verify answers a status outside the enum,
- * which the core must treat as INTERNAL. */
+/* The smallest module, built several times for the tests: as bad_name.so
+ * with a table that names another module, which the loader must refuse;
+ * as bad_status.so, whose verify answers a status outside the enum, which
+ * the core must treat as INTERNAL; as exiting.so and crashing.so, whose
+ * verify ends the process (exit(0), SIGSEGV), which the core must not
+ * report as success. */
 #include "practlink-module.h"
+
+#include <signal.h>
+#include <stdlib.h>
 
 static practlink_status op_open(const practlink_services *svc, void **instance)
 {
@@ -18,6 +23,12 @@ static practlink_status op_verify(void *instance, const practlink_person *p,
 				  const practlink_secret *pms_key,
 				  const practlink_secret *backend_key)
 {
+#ifdef VERIFY_EXITS
+	exit(0);
+#endif
+#ifdef VERIFY_CRASHES
+	raise(SIGSEGV);
+#endif
 	return (practlink_status)VERIFY_RESULT;
 }
 
