@@ -468,7 +468,9 @@ practlink_status pl_config_load(const char *path, const pl_log *log, pl_config *
 		free(cfg);
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
 	}
-	st = parse_file(&p, AT_FDCWD, path, &cf);
+	st = pl_path_check_ancestors(path, PRACTLINK_CONFIG, err);
+	if (st == PRACTLINK_OK)
+		st = parse_file(&p, AT_FDCWD, path, &cf);
 	if (st == PRACTLINK_OK) {
 		st = read_main(&p, &cf, dir, cfg);
 		config_destroy(&cf);

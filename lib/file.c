@@ -120,6 +120,96 @@ practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **o
 	return PRACTLINK_OK;
 }
 
+/* Whether folder dir (stat st) may hold child (stat cst) safely: owned by
+ * root or us, and writable by others only if sticky and the child is root's
+ * or ours (OpenSSH's safe_path). Says why not. */
+static bool safe_parent(const char *dir, const struct stat *st, const struct stat *cst,
+			const char *child, practlink_status fail, pl_err *err)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+
+	if (st->st_uid != 0 && st->st_uid != getuid()) {
+		pl_err_set(err, fail,
+			   "%s: owned by uid %u, neither root nor you, who could replace %s in it",
+			   dir, (unsigned)st->st_uid, child);
+		return false;
+	}
+	if ((mode & (S_IWGRP | S_IWOTH)) &&
+	    (!(mode & S_ISVTX) || (cst->st_uid != 0 && cst->st_uid != getuid()))) {
+		pl_err_set(err, fail,
+			   "%s: %s-writable (mode %04o): anyone who may write there "
+			   "could replace %s",
+			   dir, mode & S_IWOTH ? "world" : "group", mode, child);
+		pl_err_hint(err,
+			    "keep practlink's files below folders only root (or you) can write");
+		return false;
+	}
+	return true;
+}
+
+/* Checks each folder from path up to / with safe_parent. */
+static bool safe_chain(const char *path, bool follow, practlink_status fail, pl_err *err)
+{
+	char *p = strdup(path), *slash;
+	struct stat cst, st;
+	bool ok = true;
+
+	if (!p)
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory"), false;
+	/* A path not made yet (a new store) is checked from the folder that
+	 * will hold it, as the parent of a file of ours. */
+	bool missing = false;
+	while ((follow ? stat(p, &cst) : lstat(p, &cst)) < 0) {
+		if (!(slash = strrchr(p, '/')) || slash == p) {
+			free(p);
+			return true;
+		}
+		*slash = '\0';
+		missing = true;
+	}
+	if (missing) {
+		struct stat ours = { .st_uid = getuid() };
+		ok = S_ISDIR(cst.st_mode) ? safe_parent(p, &cst, &ours, path, fail, err) : true;
+	}
+	while (ok && (slash = strrchr(p, '/'))) {
+		char child[4096];
+		snprintf(child, sizeof child, "%s", p);
+		if (slash == p)
+			slash[1] = '\0'; /* "/" itself */
+		else
+			*slash = '\0';
+		if ((follow ? stat(p, &st) : lstat(p, &st)) < 0)
+			break;
+		ok = safe_parent(p, &st, &cst, child, fail, err);
+		cst = st;
+		if (strcmp(p, "/") == 0)
+			break;
+	}
+	free(p);
+	return ok;
+}
+
+practlink_status pl_path_check_ancestors(const char *path, practlink_status fail, pl_err *err)
+{
+	char *abs = NULL, *real;
+	bool ok;
+
+	/* The path as named (a symlink in it is swapped by whoever may write
+	 * its folder), then as resolved (where the files really are). */
+	if (path[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof cwd) || asprintf(&abs, "%s/%s", cwd, path) < 0)
+			return pl_err_set(err, PRACTLINK_INTERNAL, "cannot tell where %s is", path);
+	}
+	ok = safe_chain(abs ? abs : path, false, fail, err);
+	if (ok && (real = realpath(abs ? abs : path, NULL))) {
+		ok = safe_chain(real, true, fail, err);
+		free(real);
+	}
+	free(abs);
+	return ok ? PRACTLINK_OK : err->status;
+}
+
 char *pl_path_resolve(const char *base, const char *path)
 {
 	char *out;

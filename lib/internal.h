@@ -95,6 +95,11 @@ int pl_file_open_trusted(int dirfd, const char *path, const char *shown, bool di
  * byte in the file makes differ from strlen. */
 practlink_status pl_file_read_all(int fd, const char *path, size_t max, char **out, size_t *len_out,
 				  pl_err *err);
+/* Checks every folder above path, as named and as resolved, up to /:
+ * owned by root or the user, and writable by others only when sticky and
+ * the entry below is root's or the user's. A folder anyone may write
+ * lets anyone swap what is below it. fail is the status to report. */
+practlink_status pl_path_check_ancestors(const char *path, practlink_status fail, pl_err *err);
 /* path resolved against base when relative; the caller frees it. */
 char *pl_path_resolve(const char *base, const char *path);
 /* The folder part of path ("." when it has none); the caller frees it. */

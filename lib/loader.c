@@ -70,6 +70,10 @@ practlink_status pl_module_load(const char *dir, const char *name, pl_module **o
 	if (!(path = pl_path_resolve(dir, file)))
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
 
+	/* The folders above module_dir too: any of them writable by others
+	 * would let them swap module_dir itself. */
+	if ((st = pl_path_check_ancestors(dir, PRACTLINK_MODULE, err)) != PRACTLINK_OK)
+		goto out;
 	dfd = pl_file_open_trusted(AT_FDCWD, dir, dir, true, PRACTLINK_MODULE, err);
 	if (dfd < 0) {
 		st = err->status == PRACTLINK_PERMISSION ? PRACTLINK_MODULE : err->status;

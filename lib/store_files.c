@@ -568,7 +568,9 @@ practlink_status pl_store_files_open(const char *path, bool create, const practl
 		files_close(f);
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
 	}
-	top = private_dir(AT_FDCWD, path, path, create, err);
+	top = pl_path_check_ancestors(path, PRACTLINK_PERMISSION, err) == PRACTLINK_OK
+		      ? private_dir(AT_FDCWD, path, path, create, err)
+		      : -1;
 	if (top < 0) {
 		files_close(f);
 		return err->status;

@@ -718,6 +718,58 @@ START_TEST(a_module_that_ends_the_process)
 }
 END_TEST
 
+/* 24. A folder anyone may write, above module_dir, the configuration or
+ * the store, lets anyone swap what is below it: refused, as OpenSSH does. */
+START_TEST(unsafe_ancestors)
+{
+	char *open_dir = pl_test_path(clinic, "open");
+	char *mods = pl_test_path(clinic, "open/mods");
+	char *src = pl_test_path(pl_test_env("PL_MODULE_DIR"), "mock.so");
+	char *dst = pl_test_path(clinic, "open/mods/mock.so");
+	char *link = pl_test_path(clinic, "linked-mods");
+
+	ck_assert_int_eq(mkdir(open_dir, 0755), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	ck_assert_int_eq(mkdir(mods, 0755), 0);
+	pl_test_copy(src, dst, 0644);
+	pl_test_add(clinic, "p1");
+	ck_assert_int_eq(
+		pl_test_practlink(clinic, mods, NULL, &out, &err, "link", "p1", (char *)NULL), 69);
+	expect_in(err, "open: world-writable (mode 0777): anyone who may write there could "
+		       "replace ");
+	/* The same through a symlink: the real folders are checked too. */
+	ck_assert_int_eq(symlink(mods, link), 0);
+	ck_assert_int_eq(
+		pl_test_practlink(clinic, link, NULL, &out, &err, "link", "p1", (char *)NULL), 69);
+	expect_in(err, "world-writable (mode 0777)");
+	/* Sticky and ours below, as /tmp: fine. */
+	ck_assert_int_eq(chmod(open_dir, 01777), 0);
+	ck_assert_int_eq(
+		pl_test_practlink(clinic, mods, NULL, &out, &err, "link", "p1", (char *)NULL), 0);
+	/* The store, below a group-writable folder. */
+	ck_assert_int_eq(chmod(open_dir, 0775), 0);
+	pl_test_write(clinic, "practlink.conf", 0644,
+		      "pms_name = \"juvonno\";\nstore = { path = \"open/store\"; };\n");
+	ck_assert_int_eq(run("practitioner", "add", "p2", "--first-name", "A", "--last-name", "B",
+			     "--email", "p2@clinic.example"),
+			 77);
+	expect_in(err, "open: group-writable (mode 0775)");
+	/* The configuration, in such a folder. */
+	pl_test_write(clinic, "open/practlink.conf", 0644, "pms_name = \"juvonno\";\n");
+	char *conf = pl_test_path(clinic, "open/practlink.conf");
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, conf), PRACTLINK_CONFIG);
+	expect_in(practlink_errmsg(ctx), "open: group-writable (mode 0775)");
+	ck_assert_int_eq(chmod(open_dir, 0755), 0);
+	free(conf);
+	free(link);
+	free(dst);
+	free(src);
+	free(mods);
+	free(open_dir);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -744,6 +796,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, config_nul_and_ranges);
 	tcase_add_test(tc, emails_are_unique);
 	tcase_add_test(tc, a_module_that_ends_the_process);
+	tcase_add_test(tc, unsafe_ancestors);
 	suite_add_tcase(s, tc);
 	return s;
 }
