@@ -43,8 +43,9 @@ struct pl_http {
 	const pl_log *log;
 	bool allow_insecure;
 	uint64_t rng;
-	bool plain;          /* this request is plain HTTP */
-	char refused_ip[64]; /* the address a plain request was refused for */
+	bool plain;                /* this request is plain HTTP */
+	char why[CURL_ERROR_SIZE]; /* curl's own words for the last failure */
+	char refused_ip[64];       /* the address a plain request was refused for */
 	/* The answer being received. */
 	char *body;
 	size_t len, cap;
@@ -343,6 +344,8 @@ static void setup(pl_http *h, const practlink_http_request *req, struct curl_sli
 	curl_easy_reset(e);
 	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, loopback_only);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->why);
+	h->why[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, h);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, h->allow_insecure ? "http,https" : "https");
@@ -375,6 +378,55 @@ static void setup(pl_http *h, const practlink_http_request *req, struct curl_sli
 	h->refused_ip[0] = '\0';
 }
 
+/* Whether the handshake failed for want of TLS 1.2: no retry mends that. */
+static bool old_tls(const pl_http *h, CURLcode rc)
+{
+	return rc == CURLE_SSL_CONNECT_ERROR &&
+	       (strstr(h->why, "protocol version") || strstr(h->why, "unsupported protocol") ||
+		strstr(h->why, "no protocols available"));
+}
+
+/* A certificate refused: which check failed, from curl's verify result
+ * (OpenSSL's X509_V_ERR_* numbers) and words, and what to do. */
+static practlink_status tls_refused(pl_http *h, const char *url, CURLcode rc, pl_err *err)
+{
+	long result = 0;
+	const char *what = NULL, *hint = "check the server's certificate, and http.ca_file";
+
+	curl_easy_getinfo(h->easy, CURLINFO_SSL_VERIFYRESULT, &result);
+	switch (result) {
+	case 9: /* X509_V_ERR_CERT_NOT_YET_VALID */
+		what = "is not valid yet";
+		hint = "check this machine's clock, then the certificate's dates";
+		break;
+	case 10: /* X509_V_ERR_CERT_HAS_EXPIRED */
+		what = "has expired";
+		hint = "the platform must renew its certificate; check this machine's clock too";
+		break;
+	case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
+	case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
+	case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
+	case 21: /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
+		what = "is signed by an authority this system does not know";
+		hint = "if the platform uses a private CA, name its certificate in http.ca_file";
+		break;
+	case 62: /* X509_V_ERR_HOSTNAME_MISMATCH */ what = "is for another host name"; break;
+	default:
+		if (strstr(h->why, "subject name") || strstr(h->why, "host name"))
+			what = "is for another host name";
+		break;
+	}
+	if (what && strcmp(what, "is for another host name") == 0)
+		hint = "check the integration's base_url (or region): it names another server";
+	if (rc == CURLE_SSL_CACERT_BADFILE) {
+		what = "cannot be checked: http.ca_file cannot be read";
+		hint = "name a readable PEM file in http.ca_file, or leave it empty";
+	}
+	pl_err_set(err, PRACTLINK_CONFIG, "%s: the server's certificate %s (%s)", url,
+		   what ? what : "cannot be verified", h->why[0] ? h->why : curl_easy_strerror(rc));
+	return pl_err_hint(err, "%s", hint);
+}
+
 /* What an attempt that got no answer means to the operator. */
 static practlink_status no_answer(pl_http *h, const char *url, CURLcode rc, pl_err *err)
 {
@@ -383,10 +435,13 @@ static practlink_status no_answer(pl_http *h, const char *url, CURLcode rc, pl_e
 				  "%s: the answer is larger than %lld bytes", url,
 				  h->conf->max_response_bytes);
 	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-		return pl_err_set(err, PRACTLINK_CONFIG,
-				  "%s: the server's certificate cannot be verified (%s); check "
-				  "http.ca_file",
-				  url, curl_easy_strerror(rc));
+		return tls_refused(h, url, rc, err);
+	if (old_tls(h, rc))
+		return pl_err_set(
+			err, PRACTLINK_PROTOCOL,
+			"%s: the server offers only TLS 1.0 or 1.1 (%s); practlink speaks "
+			"TLS 1.2 or later only",
+			url, h->why);
 	if (rc == CURLE_ABORTED_BY_CALLBACK && h->refused_ip[0])
 		return pl_err_set(err, PRACTLINK_CONFIG,
 				  "%s: plain http goes only to loopback, and this name led to %s; "
@@ -433,7 +488,8 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 			   req->url, rc == CURLE_OK ? "HTTP " : curl_easy_strerror(rc), code,
 			   attempt + 1);
 		bool again = req->idempotent && attempt < h->conf->retries &&
-			     (rc == CURLE_OK ? retryable_code(code) : retryable_error(rc));
+			     (rc == CURLE_OK ? retryable_code(code)
+					     : retryable_error(rc) && !old_tls(h, rc));
 		if (!again) {
 			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
 			break;

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -770,6 +771,160 @@ START_TEST(unsafe_ancestors)
 }
 END_TEST
 
+/* --- TLS: which check failed ------------------------------------------------- */
+
+/* Runs a shell command line, asserting that it succeeded. */
+static void sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+/* A port no one listens on now. */
+static unsigned free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* openssl s_server on 127.0.0.1 with cert (in dir) and extra options;
+ * returns its pid once it accepts. */
+static pid_t tls_server(const char *dir, const char *cert, const char *extra, unsigned port)
+{
+	char cmd[4096], line[256];
+	int fds[2];
+	pid_t pid;
+
+	snprintf(cmd, sizeof cmd,
+		 "exec openssl s_server -quiet -accept 127.0.0.1:%u -cert %s/%s.pem "
+		 "-key %s/key.pem -www %s 2>&1",
+		 port, dir, cert, dir, extra);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	/* -quiet says nothing when ready: wait until the port answers. */
+	for (int i = 0; i < 100; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+		close(fd);
+		if (ok)
+			break;
+		usleep(50000);
+	}
+	close(fds[0]);
+	(void)line;
+	return pid;
+}
+
+/* One GET to url with http.ca_file ca (NULL: the system's). */
+static practlink_status tls_get(const char *url, const char *ca, pl_err *e)
+{
+	pl_http_conf conf = { 2000, 4000, 0, 1048576, (char *)ca, NULL };
+	pl_http_share *share;
+	pl_http *h = NULL;
+	practlink_http_response resp;
+	practlink_http_request get = { "GET", url, NULL, 0, NULL, 0, 1 };
+	practlink_status st;
+
+	ck_assert_int_eq(pl_http_share_new(&share, e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(share, &conf, NULL, false, &h, e), PRACTLINK_OK);
+	memset(e, 0, sizeof *e);
+	st = pl_http_request(h, &get, &resp, e);
+	if (st == PRACTLINK_OK) {
+		free(resp.body);
+		free(resp.content_type);
+	}
+	pl_http_free(h);
+	pl_http_share_free(share);
+	return st;
+}
+
+/* 12. Each way a TLS server can be refused says which, with the fix. */
+START_TEST(tls_failures_say_which)
+{
+	char *dir = pl_test_tmpdir(), url[128], ca[4200];
+	pl_err e;
+	int status;
+
+	sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out key.pem 2>/dev/null",
+	   dir);
+	/* localhost's own; another host's; one expired yesterday. */
+	sh("cd %s && openssl req -x509 -key key.pem -subj /CN=localhost "
+	   "-addext subjectAltName=DNS:localhost -days 2 -out good.pem 2>/dev/null",
+	   dir);
+	sh("cd %s && openssl req -x509 -key key.pem -subj /CN=elsewhere.example "
+	   "-addext subjectAltName=DNS:elsewhere.example -days 2 -out other.pem 2>/dev/null",
+	   dir);
+	sh("cd %s && openssl req -new -key key.pem -subj /CN=localhost -out req.csr 2>/dev/null && "
+	   "printf 'subjectAltName=DNS:localhost\\n' > ext && openssl x509 -req -in req.csr "
+	   "-signkey key.pem -days -1 -extfile ext -out expired.pem 2>/dev/null",
+	   dir);
+
+	unsigned port = free_port();
+	pid_t srv = tls_server(dir, "good", "", port);
+	snprintf(url, sizeof url, "https://localhost:%u/", port);
+	ck_assert_int_eq(tls_get(url, NULL, &e), PRACTLINK_CONFIG);
+	expect_in(e.msg, "the server's certificate is signed by an authority this system does "
+			 "not know");
+	expect_in(e.hint, "http.ca_file");
+	snprintf(ca, sizeof ca, "%s/good.pem", dir);
+	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_OK);
+	kill(srv, SIGTERM);
+	waitpid(srv, &status, 0);
+
+	port = free_port();
+	srv = tls_server(dir, "other", "", port);
+	snprintf(url, sizeof url, "https://localhost:%u/", port);
+	snprintf(ca, sizeof ca, "%s/other.pem", dir);
+	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_CONFIG);
+	expect_in(e.msg, "the server's certificate is for another host name");
+	expect_in(e.hint, "base_url");
+	kill(srv, SIGTERM);
+	waitpid(srv, &status, 0);
+
+	port = free_port();
+	srv = tls_server(dir, "expired", "", port);
+	snprintf(url, sizeof url, "https://localhost:%u/", port);
+	snprintf(ca, sizeof ca, "%s/expired.pem", dir);
+	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_CONFIG);
+	expect_in(e.msg, "the server's certificate has expired");
+	kill(srv, SIGTERM);
+	waitpid(srv, &status, 0);
+
+	port = free_port();
+	srv = tls_server(dir, "good", "-tls1_1 -cipher DEFAULT:@SECLEVEL=0", port);
+	snprintf(url, sizeof url, "https://localhost:%u/", port);
+	snprintf(ca, sizeof ca, "%s/good.pem", dir);
+	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_PROTOCOL);
+	expect_in(e.msg, "the server offers only TLS 1.0 or 1.1");
+	kill(srv, SIGTERM);
+	waitpid(srv, &status, 0);
+	pl_test_rmrf(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -797,6 +952,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, emails_are_unique);
 	tcase_add_test(tc, a_module_that_ends_the_process);
 	tcase_add_test(tc, unsafe_ancestors);
+	tcase_add_test(tc, tls_failures_say_which);
 	suite_add_tcase(s, tc);
 	return s;
 }
