@@ -42,7 +42,8 @@ struct tally {
 	struct failure *failed;
 	size_t n_failed;
 	practlink_status worst;
-	bool several; /* several integrations: failures name theirs */
+	bool several;          /* several integrations: failures name theirs */
+	size_t audit_failures; /* audit lines the run could not write */
 	/* The progress bar, on a terminal only. */
 	bool progress;
 	long long t0, drawn;
@@ -202,6 +203,7 @@ static void summary(struct tally *t)
 		cJSON *doc = cJSON_CreateObject(), *states, *statuses, *failed;
 		cJSON_AddNumberToObject(doc, "total", (double)t->done);
 		cJSON_AddBoolToObject(doc, "interrupted", got_signal != 0);
+		cJSON_AddNumberToObject(doc, "audit_failures", (double)t->audit_failures);
 		states = cJSON_AddObjectToObject(doc, "states");
 		for (int i = 0; i < 4; i++)
 			if (t->states[i])
@@ -231,7 +233,7 @@ static void summary(struct tally *t)
 		cli_print_json(doc);
 		return;
 	}
-	if (t->o->verbosity < 0 && t->n_failed == 0)
+	if (t->o->verbosity < 0 && t->n_failed == 0 && t->audit_failures == 0)
 		return;
 	printf("%zu practitioner%s%s:", t->done, t->done == 1 ? "" : "s",
 	       got_signal ? " (interrupted)" : "");
@@ -243,6 +245,10 @@ static void summary(struct tally *t)
 		if (t->statuses[i])
 			printf(" %s %zu", practlink_status_name(i), t->statuses[i]);
 	printf("\n");
+	if (t->audit_failures)
+		printf("audit lines not written: %zu (the operations stand; the trail lacks "
+		       "them)\n",
+		       t->audit_failures);
 	if (t->n_failed)
 		printf("failed:\n");
 	for (size_t i = 0; i < t->n_failed; i++) {
@@ -312,6 +318,7 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 	if (t.done == 0 && st != PRACTLINK_OK && !t.n_failed) {
 		rc = cli_fail(ctx, st); /* the run could not start */
 	} else {
+		t.audit_failures = practlink_audit_failures(ctx);
 		summary(&t);
 		rc = got_signal ? 128 + got_signal : practlink_exit_code(t.worst);
 	}

@@ -139,15 +139,24 @@ typedef struct practlink_store_ops {
 	practlink_status (*lock)(void *data, const char *id, void **token, char *err,
 				 size_t err_size);
 	void (*unlock)(void *data, void *token);
-	/* Appends one line of the audit trail (JSON, never a key). */
+	/* Appends one line of the audit trail (JSON, never a key). Version 1
+	 * stores only: it cannot say that it failed. */
 	void (*audit)(void *data, const char *line);
 	void (*close)(void *data);
+	/* Version 2: appends one line of the audit trail, OK only once it is
+	 * written; used instead of audit when set. */
+	practlink_status (*audit_line)(void *data, const char *line, char *err, size_t err_size);
 } practlink_store_ops;
-#define PRACTLINK_STORE_OPS_VERSION 1
+/* 2 added audit_line; a table of version 1 (without it) is still taken. */
+#define PRACTLINK_STORE_OPS_VERSION 2
 enum {
 	PRACTLINK_STORE_CREATE = 1 << 0,
 	PRACTLINK_STORE_LAZY = 1 << 1,
 };
+
+/* How many audit lines this context could not write (a full disk, say):
+ * the operations stand, but the trail lacks them. */
+size_t practlink_audit_failures(const practlink_ctx *ctx);
 
 /* Removes what writers killed mid-write left in the files store
  * (temporary records, which may hold keys); *removed says how many. A

@@ -141,6 +141,11 @@ const char *practlink_module_dir(const practlink_ctx *ctx)
 	return ctx ? ctx->active_module_dir : NULL;
 }
 
+size_t practlink_audit_failures(const practlink_ctx *ctx)
+{
+	return ctx ? (size_t)ctx->audit_failures : 0;
+}
+
 const char *practlink_store_path(const practlink_ctx *ctx)
 {
 	return ctx && ctx->cfg && !ctx->store_is_host ? ctx->cfg->store_path : NULL;
@@ -246,11 +251,12 @@ practlink_status practlink_integration_probe(practlink_ctx *ctx, size_t i, char 
 practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_ops *ops, void *data)
 {
 	return_val_if_fail(ctx != NULL && ops != NULL, PRACTLINK_USAGE);
-	if (ops->version != PRACTLINK_STORE_OPS_VERSION || !ops->get || !ops->put || !ops->remove ||
-	    !ops->list || !ops->lock || !ops->unlock)
-		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
-				  "the store table lacks an operation or has version %u, not %u",
-				  ops->version, PRACTLINK_STORE_OPS_VERSION);
+	if (ops->version < 1 || ops->version > PRACTLINK_STORE_OPS_VERSION || !ops->get ||
+	    !ops->put || !ops->remove || !ops->list || !ops->lock || !ops->unlock)
+		return pl_err_set(
+			&ctx->err, PRACTLINK_USAGE,
+			"the store table lacks an operation or has version %u, not 1 to %u",
+			ops->version, PRACTLINK_STORE_OPS_VERSION);
 	drop_store(ctx);
 	ctx->store = ops;
 	ctx->store_data = data;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -233,7 +234,8 @@ struct practlink_ctx {
 	struct pl_http_share *http_share;
 	pthread_mutex_t lock; /* guards what workers make on first use */
 	volatile sig_atomic_t bulk_stop;
-	char audit_user[64]; /* who runs this, looked up once */
+	char audit_user[64];          /* who runs this, looked up once */
+	atomic_size_t audit_failures; /* audit lines that could not be written */
 };
 
 /* The module of integration i, loading it on first use; NULL when it cannot
@@ -346,9 +348,11 @@ practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigne
 			       pl_err *err);
 practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err);
 void pl_store_unlock(practlink_ctx *ctx, void *token);
-/* One audit line: who did what to whom, and how it ended. Never a key. */
-void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
-	      practlink_status status);
+/* One audit line: who did what to whom, and how it ended. Never a key.
+ * A line that cannot be written is counted, warned about once per
+ * context, and said in err (may be NULL); returns STORE then, else OK. */
+practlink_status pl_audit(practlink_ctx *ctx, const char *action, const char *id,
+			  const char *integration, practlink_status status, pl_err *err);
 
 /* keyindex.c: practitioners by PMS key, and by email. */
 void pl_key_index_free(struct pl_key_index *index);

@@ -266,6 +266,7 @@ static practlink_status job_begin(struct job *j, pl_worker *w, size_t ix, const 
 static practlink_status job_end(struct job *j, const char *id, practlink_status st)
 {
 	const pl_link *l;
+	pl_err audit;
 
 	if (st != PRACTLINK_OK)
 		record_failure(j, st);
@@ -275,8 +276,14 @@ static practlink_status job_end(struct job *j, const char *id, practlink_status 
 		j->w->state = l->state;
 	else
 		j->w->state = PL_UNLINKED;
-	if (!j->dry_run)
-		pl_audit(j->ctx, j->action, id, j->ig->name, st);
+	/* A change's audit line is required: one that cannot be written makes
+	 * the change's status STORE, though the change stands. A verify's is
+	 * not: it is warned about and counted. */
+	if (!j->dry_run && pl_audit(j->ctx, j->action, id, j->ig->name, st, &audit) &&
+	    st == PRACTLINK_OK && strcmp(j->action, "verify") != 0) {
+		*j->err = audit;
+		st = PRACTLINK_STORE;
+	}
 	pl_record_free(j->rec);
 	pl_store_unlock(j->ctx, j->lock);
 	return st;

@@ -321,8 +321,10 @@ practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practli
 				   "%s is in the store already, with another%s", p->id, differs);
 		}
 	}
-	if (!unchanged || !*unchanged)
-		pl_audit(ctx, "add", p->id, NULL, st);
+	if ((!unchanged || !*unchanged) &&
+	    pl_audit(ctx, "add", p->id, NULL, st, st == PRACTLINK_OK ? &ctx->err : NULL) &&
+	    st == PRACTLINK_OK)
+		st = PRACTLINK_STORE;
 	pl_secret_free(rec.pms_key);
 	return st;
 }
@@ -352,7 +354,9 @@ practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *i
 	pl_store_unlock(ctx, lock);
 	if (st == PRACTLINK_OK)
 		pl_key_index_note(ctx, id, NULL);
-	pl_audit(ctx, "remove", id, NULL, st);
+	if (pl_audit(ctx, "remove", id, NULL, st, st == PRACTLINK_OK ? &ctx->err : NULL) &&
+	    st == PRACTLINK_OK)
+		st = PRACTLINK_STORE;
 	return st;
 }
 

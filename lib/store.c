@@ -108,28 +108,46 @@ static const char *audit_user(practlink_ctx *ctx)
 	return ctx->audit_user;
 }
 
-void pl_audit(practlink_ctx *ctx, const char *action, const char *id, const char *integration,
-	      practlink_status status)
+practlink_status pl_audit(practlink_ctx *ctx, const char *action, const char *id,
+			  const char *integration, practlink_status status, pl_err *err)
 {
-	char time[32], *line;
+	char time[32], *line, why[512] = "";
+	practlink_status st = PRACTLINK_OK;
 	cJSON *o;
 
-	if (!ctx->store || !ctx->store->audit)
-		return;
+	if (!ctx->store ||
+	    (!ctx->store->audit && !(ctx->store->version >= 2 && ctx->store->audit_line)))
+		return PRACTLINK_OK;
 	pl_time_format(pl_now(), time);
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "time", time);
-	cJSON_AddStringToObject(o, "user", audit_user(ctx));
-	cJSON_AddStringToObject(o, "action", action);
-	cJSON_AddStringToObject(o, "id", id);
-	if (integration)
-		cJSON_AddStringToObject(o, "integration", integration);
-	else
-		cJSON_AddNullToObject(o, "integration");
-	cJSON_AddStringToObject(o, "status", practlink_status_name(status));
-	line = cJSON_PrintUnformatted(o);
-	if (line)
-		ctx->store->audit(ctx->store_data, line);
-	free(line);
-	cJSON_Delete(o);
+	if (!o || !cJSON_AddStringToObject(o, "time", time) ||
+	    !cJSON_AddStringToObject(o, "user", audit_user(ctx)) ||
+	    !cJSON_AddStringToObject(o, "action", action) ||
+	    !cJSON_AddStringToObject(o, "id", id) ||
+	    !(integration ? cJSON_AddStringToObject(o, "integration", integration)
+			  : cJSON_AddNullToObject(o, "integration")) ||
+	    !cJSON_AddStringToObject(o, "status", practlink_status_name(status)) ||
+	    !(line = cJSON_PrintUnformatted(o))) {
+		cJSON_Delete(o);
+		st = PRACTLINK_STORE;
+		snprintf(why, sizeof why, "out of memory");
+	} else {
+		if (ctx->store->version >= 2 && ctx->store->audit_line)
+			st = pl_status_check((int)ctx->store->audit_line(ctx->store_data, line, why,
+									 sizeof why));
+		else
+			ctx->store->audit(ctx->store_data, line);
+		free(line);
+		cJSON_Delete(o);
+	}
+	if (st == PRACTLINK_OK)
+		return PRACTLINK_OK;
+	/* The operation stands; the trail lacks it: said, and counted. */
+	if (atomic_fetch_add(&ctx->audit_failures, 1) == 0)
+		pl_log_msg(&ctx->log, PRACTLINK_LOG_WARNING,
+			   "the audit trail could not be written (%s): %s of %s is not in it", why,
+			   action, id);
+	pl_err_set(err, PRACTLINK_STORE, "%s of %s %s, but its audit line could not be written: %s",
+		   action, id, status == PRACTLINK_OK ? "was done" : "failed", why);
+	return PRACTLINK_STORE;
 }

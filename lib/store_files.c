@@ -391,19 +391,26 @@ static void files_unlock(void *data, void *token)
 		close((int)(intptr_t)token - 1); /* closing releases the lock */
 }
 
-static void files_audit(void *data, const char *line)
+static practlink_status files_audit(void *data, const char *line, char *err, size_t size)
 {
 	struct files *f = data;
 	size_t len = strlen(line);
 	char buf[2048];
+	ssize_t n;
 
 	if (len + 1 > sizeof buf)
-		return;
+		return say(err, size, PRACTLINK_STORE, "an audit line of %zu bytes", len);
 	memcpy(buf, line, len);
 	buf[len] = '\n';
 	/* One write per line: O_APPEND keeps lines whole across processes. */
-	if (write(f->auditfd, buf, len + 1) < 0)
-		return;
+	while ((n = write(f->auditfd, buf, len + 1)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return sys_fail(err, size, f->path, "../audit.log", "cannot append");
+	if ((size_t)n != len + 1)
+		return say(err, size, PRACTLINK_STORE, "%s/../audit.log: a line was cut short",
+			   f->path);
+	return PRACTLINK_OK;
 }
 
 static void files_close(void *data)
@@ -429,8 +436,8 @@ static const practlink_store_ops files_ops = {
 	.list = files_list,
 	.lock = files_lock,
 	.unlock = files_unlock,
-	.audit = files_audit,
 	.close = files_close,
+	.audit_line = files_audit,
 };
 
 practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err)

@@ -925,6 +925,36 @@ START_TEST(tls_failures_say_which)
 }
 END_TEST
 
+/* 11. An audit line that cannot be written (a full disk) is said and
+ * counted; a change whose line is missing is not reported as a success. */
+START_TEST(audit_failures_are_reported)
+{
+	char *shim = pl_test_path(pl_test_env("PL_TEST_MODULE_DIR"), "failwrite.so");
+
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p2");
+	ck_assert_int_eq(run("link", "p2"), 0);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+	setenv("PL_FAIL", "write", 1);
+	setenv("PL_FAIL_MATCH", "audit.log", 1);
+	int link_rc = run("link", "p1");
+	char *link_err = strdup(err);
+	int verify_rc = run("verify", "--all");
+	unsetenv("LD_PRELOAD");
+	unsetenv("PL_FAIL");
+	ck_assert_int_eq(link_rc, 74);
+	expect_in(link_err, "link of p1 was done, but its audit line could not be written");
+	expect_in(link_err, "No space left on device");
+	/* A verify's line is not required: said and counted, not failed. */
+	ck_assert_int_eq(verify_rc, 0);
+	expect_in(err, "warning: the audit trail could not be written");
+	expect_in(out, "audit lines not written: 2");
+	free(link_err);
+	free(shim);
+}
+END_TEST
+
 static Suite *defects_suite(void)
 {
 	Suite *s = suite_create("defects");
@@ -953,6 +983,7 @@ static Suite *defects_suite(void)
 	tcase_add_test(tc, a_module_that_ends_the_process);
 	tcase_add_test(tc, unsafe_ancestors);
 	tcase_add_test(tc, tls_failures_say_which);
+	tcase_add_test(tc, audit_failures_are_reported);
 	suite_add_tcase(s, tc);
 	return s;
 }
