@@ -488,7 +488,9 @@ static cJSON *status_object(const practlink_link_info *in)
 		cJSON_AddStringToObject(
 			e, "hint", in->error_hint ? in->error_hint : practlink_hint(in->error));
 	}
-	if (in->rotation_pending)
+	if (in->unlink_pending)
+		cJSON_AddStringToObject(x, "note", "unlink pending: run practlink unlink again");
+	else if (in->rotation_pending)
 		cJSON_AddStringToObject(x, "note", "rotation pending; old keys in use");
 	return x;
 }

@@ -155,7 +155,9 @@ static cJSON *link_object(const practlink_link_info *in)
 	char t[32];
 
 	cJSON_AddStringToObject(l, "state", in->state);
-	if (in->rotation_pending)
+	if (in->unlink_pending)
+		cJSON_AddStringToObject(l, "note", "unlink pending: run practlink unlink again");
+	else if (in->rotation_pending)
 		cJSON_AddStringToObject(l, "note", "rotation pending; old keys in use");
 	if (in->user_id)
 		cJSON_AddStringToObject(l, "user_id", in->user_id);

@@ -219,6 +219,7 @@ typedef struct practlink_link_info {
 	const char *error_hint; /* what to do about error ("" with none) */
 	long long created_at;   /* when the practitioner was added */
 	int rotation_pending;   /* a rotation is unfinished: the old keys are in use */
+	int unlink_pending;     /* an unlink is unfinished: run it again */
 } practlink_link_info;
 
 /* Calls each for practitioner id (NULL: every one) on every integration

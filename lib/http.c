@@ -538,6 +538,7 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 	if (h->len)
 		memcpy(resp->body, h->body, h->len);
 	resp->body[h->len] = '\0';
-	explicit_bzero(h->body, h->len); /* the module's copy is the only one */
+	if (h->body) /* the module's copy is the only one */
+		explicit_bzero(h->body, h->len);
 	return PRACTLINK_OK;
 }

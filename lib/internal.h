@@ -283,6 +283,7 @@ typedef struct pl_link {
 	practlink_secret *pending_pms_key; /* a rotation's new key, until verified */
 	long long linked_at, verified_at, updated_at;
 	bool rotation_pending;  /* a rotation started or failed: the old keys are in use */
+	bool unlink_pending;    /* an unlink started and did not finish */
 	practlink_status error; /* OK: the last attempt did not fail */
 	char *error_step;
 	char *error_message;

@@ -36,7 +36,8 @@ struct job {
 	pl_link *link;
 	practlink_person person;
 	char user_id[PRACTLINK_USER_ID_MAX];
-	practlink_step step; /* the step under way, for the link's last error */
+	practlink_step step;   /* the step under way, for the link's last error */
+	pl_state loaded_state; /* the link's state as the store had it */
 	bool dry_run;
 	bool force_manual;
 };
@@ -95,6 +96,7 @@ static practlink_status open_profile(struct job *j, const char *id)
 		return st;
 	if (!(j->link = pl_record_link(j->rec, j->ig->name, true)))
 		return pl_err_set(j->err, PRACTLINK_INTERNAL, "out of memory");
+	j->loaded_state = j->link->state;
 	j->person = (practlink_person){ j->rec->id, j->rec->first_name, j->rec->last_name,
 					j->rec->email, j->link->user_id };
 	/* The worker's error is the job's: a failure there says why already. */
@@ -270,7 +272,11 @@ static practlink_status job_end(struct job *j, const char *id, practlink_status 
 
 	if (st != PRACTLINK_OK)
 		record_failure(j, st);
-	if (j->link)
+	/* A change the store could not keep did not happen, as far as anyone
+	 * reading the store can tell: report the state as stored. */
+	if (j->link && st == PRACTLINK_STORE)
+		j->w->state = j->loaded_state;
+	else if (j->link)
 		j->w->state = j->link->state;
 	else if (j->rec && (l = pl_record_link(j->rec, j->ig->name, false)))
 		j->w->state = l->state;
@@ -704,12 +710,17 @@ practlink_status pl_rotate_run(pl_worker *w, const char *id, size_t ix)
 		return job_end(&j, id, st);
 	}
 	snprintf(j.user_id, sizeof j.user_id, "%s", j.link->user_id ? j.link->user_id : "");
-	if ((st = new_pending_key(&j)) ||
-	    (st = exchange_keys(&j, j.link->pending_pms_key, &backend_key)) ||
+	/* The new key is on disk before the platform sees it: whatever fails
+	 * after, status tells the truth and running rotate again finishes the
+	 * rotation with that same key (one left by a failed run is reused). */
+	if (!j.link->pending_pms_key && (st = new_pending_key(&j)))
+		return job_end(&j, id, st);
+	j.link->rotation_pending = true;
+	if ((st = pl_store_save(j.ctx, j.rec, 0, j.err)))
+		return job_end(&j, id, st);
+	if ((st = exchange_keys(&j, j.link->pending_pms_key, &backend_key)) ||
 	    (st = verify_pair(&j, j.link->pending_pms_key, backend_key))) {
 		pl_secret_free(backend_key);
-		pl_secret_free(j.link->pending_pms_key);
-		j.link->pending_pms_key = NULL;
 		return job_end(&j, id, st);
 	}
 	commit_rotation(&j);
@@ -734,6 +745,11 @@ practlink_status pl_unlink_run(pl_worker *w, const char *id, size_t ix, practlin
 					  j.ig->name));
 	}
 	if (has_op(&j, PRACTLINK_STEP_REVOKE)) {
+		/* The intent is on disk before the platform is told: a failure
+		 * after leaves "unlink pending", and running unlink again ends it. */
+		j.link->unlink_pending = true;
+		if ((st = pl_store_save(j.ctx, j.rec, 0, j.err)))
+			return job_end(&j, id, st);
 		j.step = PRACTLINK_STEP_REVOKE;
 		if ((st = pl_instance_revoke(j.inst, &j.person)))
 			return job_end(&j, id, module_failed(&j, st));

@@ -442,6 +442,7 @@ static practlink_status status_of(void *arg, const char *id)
 			in.error_hint = l->error_hint ? l->error_hint : practlink_hint(l->error);
 			in.error_step = l->error_step;
 			in.rotation_pending = l->rotation_pending;
+			in.unlink_pending = l->unlink_pending;
 		}
 		practlink_status r = s->each(s->arg, &in);
 		if (r != PRACTLINK_OK) {

@@ -374,6 +374,8 @@ static cJSON *link_object(const pl_link *l)
 	ok = ok && add_time(o, "updated_at", l->updated_at);
 	if (ok && l->rotation_pending)
 		ok = cJSON_AddTrueToObject(o, "rotation_pending") != NULL;
+	if (ok && l->unlink_pending)
+		ok = cJSON_AddTrueToObject(o, "unlink_pending") != NULL;
 	if (ok && l->error != PRACTLINK_OK) {
 		ok = (e = cJSON_AddObjectToObject(o, "error")) != NULL;
 		ok = ok && add_string(e, "status", practlink_status_name(l->error));

@@ -407,14 +407,25 @@ START_TEST(rotate_replaces_both_keys)
 	ck_assert_int_eq(practlink_verify(ctx, "p1", NULL), PRACTLINK_OK);
 	pl_record_free(after);
 
-	/* A failed rotation keeps the keys that work. */
+	/* A failed rotation keeps the keys that work, and its new key, written
+	 * before the platform saw it, for the run that finishes it. */
+	pl_record_free(before);
+	before = parsed("p1");
 	set_mock("fail_step = \"exchange\";");
 	ck_assert_int_eq(practlink_rotate(ctx, "p1", NULL), PRACTLINK_TRANSIENT);
 	set_mock("");
 	after = parsed("p1");
-	ck_assert(!pl_secret_equal(before->pms_key, after->pms_key));
-	ck_assert_ptr_null(pl_record_link(after, "mock", false)->pending_pms_key);
+	ck_assert(pl_secret_equal(before->pms_key, after->pms_key));
+	const practlink_secret *intent = pl_record_link(after, "mock", false)->pending_pms_key;
+	ck_assert_ptr_nonnull(intent);
+	ck_assert(pl_record_link(after, "mock", false)->rotation_pending);
 	ck_assert_int_eq(practlink_verify(ctx, "p1", NULL), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_rotate(ctx, "p1", NULL), PRACTLINK_OK);
+	pl_record *done = parsed("p1");
+	ck_assert(pl_secret_equal(done->pms_key, intent));
+	ck_assert_ptr_null(pl_record_link(done, "mock", false)->pending_pms_key);
+	ck_assert(!pl_record_link(done, "mock", false)->rotation_pending);
+	pl_record_free(done);
 	pl_record_free(before);
 	pl_record_free(after);
 }
