@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * durable - the physical bound of the mock-link benchmark: how many atomic
  * durable writes per second the store's folder takes, done as the files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * measure - runs a command and prints how long it took and the most
  * memory it held: "wall_s=S peak_rss_kib=K rc=C". Its output goes where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mkstore - a clinic for the benchmark, written straight into a files
  * store (no fsync: this is the set-up, not the measure).

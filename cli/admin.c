@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin.c - the commands about practlink itself: modules, doctor, keygen. */
 #include "cli.h"
 

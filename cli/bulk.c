@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bulk.c - link and verify for many practitioners: the workers are the
  * library's; here are the sources (names, a key list, the whole store),

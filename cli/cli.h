@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h - what practlink(1)'s files share. */
 #ifndef PL_CLI_H
 #define PL_CLI_H

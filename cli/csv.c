@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* csv.c - rosters and key lists, read with libcsv. A row's problems are
  * the caller's to report, by line number; the file's are reported here.
  * Spreadsheets' habits are accepted: a UTF-8 byte order mark, CRLF. */

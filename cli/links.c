@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* links.c - practlink link | unlink | verify | rotate | status. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* practitioners.c - practlink practitioner add | import | list | show | remove. */
 #include "cli.h"
 

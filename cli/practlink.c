@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * practlink(1) - link practitioners' PMS profiles with exercise platforms.
  *

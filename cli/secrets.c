@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secrets.c - keys in and out of practlink(1): from a file closed to
  * others or standard input, from the terminal without echo, and to the
  * terminal only. Never through argv. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.c - text from outside (rosters, records, the network) on a
  * terminal: escaped so that it cannot move the cursor or retitle the
  * window, and measured in columns so that tables line up. */

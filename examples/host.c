@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * host.c - the smallest PMS that embeds libpractlink.
  *

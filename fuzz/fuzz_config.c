@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_config.c - practlink.conf, as a sysadmin might write it. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_csv.c - a roster or key list, through practlink(1)'s reader. */
 #include "../cli/cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_physitrack.c - the JSON answers physitrack.so reads from the
  * network: an error list, and the exercises answer. */
 #include "../modules/physitrack/physitrack.c"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_record.c - a store record, as the store hands it back. */
 #include "internal.h"
 

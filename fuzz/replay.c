@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * replay.c - runs a fuzz target over its seed corpus and every input that
  * once crashed it, without libFuzzer: part of make check, with gcc and

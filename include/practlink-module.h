@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * practlink-module.h - what a practlink backend module implements and may call.
  *

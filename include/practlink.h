@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * practlink.h - the host API: what a practice-management system, or the
  * practlink(1) command, calls to link its practitioners with exercise

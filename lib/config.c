@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - practlink.conf and integrations.d/NAME.conf.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* context.c - a host's handle on practlink: configuration, modules, log. */
 #include "internal.h"
 

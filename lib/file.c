@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file.c - opening the files practlink trusts: no symlink as the last
  * component, checked on the descriptor that is then used, so the file
  * checked is the file read. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c - the one way modules talk to platforms, under one policy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* instance.c - the services table a module instance gets, and the calls
  * that open and close it. */
 #include "internal.h"

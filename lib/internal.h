@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what libpractlink's files share. Nothing here is ABI.
  * Internal names are pl_<area>_<verb>; file-static helpers are unprefixed.

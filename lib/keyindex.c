@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * keyindex.c - practitioners by PMS key, and by email, in constant time.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loader.c - loading backend modules so that they cannot be swapped.
  *

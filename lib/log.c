@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - the library's one way out for messages: the host's callback, or
  * syslog when configured. The library never writes to stdout or stderr. */
 #include "internal.h"

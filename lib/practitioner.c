@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* practitioner.c - the host API's calls on practitioners and their links:
  * each resolves the integration, runs on the context's own worker, and
  * leaves the message of a failure in practlink_errmsg(). */

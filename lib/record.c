@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * record.c - a practitioner's record and its links, to and from JSON.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secret.c - keys in memory: allocated apart, wiped on free, generated from
  * the kernel's random source. */
 #include "internal.h"

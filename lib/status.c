@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* status.c - the tables generated from practlink-status.def. */
 #include "internal.h"
 

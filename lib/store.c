@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.c - records through whichever store the context has, and the
  * audit trail. Messages name the record's file for the files store. */
 #include "internal.h"

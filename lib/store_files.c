@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_files.c - the built-in store: one JSON file per practitioner.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c - what one worker thread holds: an instance of each module it
  * has used, so that modules need not be thread-safe. */
 #include "internal.h"

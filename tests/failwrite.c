@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * failwrite.so - an LD_PRELOAD shim that makes the store's disk fail.
  *

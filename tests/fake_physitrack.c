@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * practlink-fake-physitrack - a Physitrack API server for tests, the
  * benchmark and a host's CI. Loopback only.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make install into a scratch root, then use it as a host would: the
 # layout, pkg-config, the man pages, bash completion, examples/host.c built
 # against the installed library, a module built from the template, and

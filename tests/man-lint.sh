@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The man pages are well-formed: groff has nothing to warn about, and the
 # rendered text has no macro glued to a word (E.RB) and no option glued to
 # its value (-iINTEGRATION), as a reader would see them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_bulk.c - a whole clinic at once through practlink(1): concurrent
  * runs with failures, a run stopped by a signal and resumed, connection
  * reuse, the progress bar and the summary. */

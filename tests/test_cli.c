@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli.c - practlink(1) run as a sysadmin would: exit codes, and
  * messages that say what is wrong and where. */
 #include "internal.h"

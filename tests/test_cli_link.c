@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli_link.c - the link workflow through practlink(1): every verb,
  * exit codes and hints, rosters, assisted links on a pseudo-terminal, and
  * no key in any output. */

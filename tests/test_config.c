@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config.c - practlink.conf and integrations.d: every error names the
  * file, the line and the setting, and a failed load changes nothing. */
 #include "internal.h"

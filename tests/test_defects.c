@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_defects.c - what an attack and a review found, each reproduced:
  * contracts a host can break, the network's numbers and bodies, the
  * store's other files, and input that must never reach a record or a

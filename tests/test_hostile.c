@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hostile.c - a hostile world: SIGKILL at random moments, disks that
  * fail each write in turn, loose permissions and foreign owners, and keys
  * looked for where they must not be. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_link.c - the link workflow through the host API, on mock.so: each
  * step's failure, resumption, idempotence, keys, assisted mode, rotation,
  * unlinking, the key index, a host's own store, and concurrent writers. */

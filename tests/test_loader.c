@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loader.c - a module is loaded only when its name, folder, file and
  * table all check out; one that fails leaves the others working. */
 #include "internal.h"

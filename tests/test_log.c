@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_log.c - levels, the host's callback, and level names. */
 #include "internal.h"
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_mock.c - mock.so, the test double: every operation, persistence
  * across instances and processes, determinism, and fault injection. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_operator.c - practlink(1) as a new sysadmin meets it: options where
  * habit puts them, a message and a fitting hint for every failure, a cron
  * check that can be trusted, doctor failing when a link cannot work, keys

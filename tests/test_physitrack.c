@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_physitrack.c - physitrack.so and the HTTP core, through practlink(1),
  * against the fake Physitrack server on loopback: the assisted link, the
  * authentication rules, each fault the network can bring, and no key in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_secret.c - secrets are copied, wiped, and keys generated well. */
 #include "internal.h"
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_status.c - the tables generated from practlink-status.def. */
 #include "internal.h"
 #include "testutil.h"

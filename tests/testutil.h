@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h - scratch folders, files and child processes for the tests. */
 #ifndef PL_TESTUTIL_H
 #define PL_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * template.c - the smallest complete practlink backend, to copy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mock.c - mock.so, practlink's test double: a platform whose every step
  * has an API, with no network.

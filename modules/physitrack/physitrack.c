@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * physitrack.c - physitrack.so: Physitrack, as far as its public API goes.
  *

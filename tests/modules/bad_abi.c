@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A module built for another ABI: the loader must refuse it. */
 #include "practlink-module.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The smallest module, built several times for the tests: as bad_name.so
  * with a table that names another module, which the loader must refuse;
  * as bad_status.so, whose verify answers a status outside the enum, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A shared object that is not a practlink module: no entry symbol. */
 #include "practlink-module.h"
 
