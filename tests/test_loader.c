@@ -112,6 +112,31 @@ START_TEST(names_are_never_paths)
 }
 END_TEST
 
+/* ABI 2's tables grow: one built before probe was appended loads, with
+ * probe NULL to the core; one built with an operation this core does not
+ * know loads, and that operation is left out. */
+START_TEST(shorter_and_longer_tables)
+{
+	const char *tests = pl_test_env("PL_TEST_MODULE_DIR");
+	pl_module *mod = NULL;
+	pl_err err = { 0 };
+
+	ck_assert_int_eq(pl_module_load(tests, "short", &mod, &err), PRACTLINK_OK);
+	ck_assert_ptr_null(mod->be->probe);
+	ck_assert_ptr_nonnull(mod->be->verify);
+	ck_assert_uint_eq(mod->be->size, sizeof(practlink_backend));
+	pl_module_unload(mod);
+	ck_assert_int_eq(pl_module_load(tests, "long", &mod, &err), PRACTLINK_OK);
+	ck_assert_ptr_nonnull(mod->be->probe);
+	char buf[64];
+	ck_assert_int_eq(mod->be->probe(NULL, buf, sizeof buf), PRACTLINK_OK);
+	ck_assert_str_eq(buf, "long answers");
+	pl_module_unload(mod);
+	ck_assert_int_eq(pl_module_load(tests, "tiny", &mod, &err), PRACTLINK_MODULE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "its table is 8 bytes, shorter than any of ABI 2"));
+}
+END_TEST
+
 START_TEST(world_writable_folder)
 {
 	char *mods = copy_mock(0777, 0644);
@@ -270,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, name_mismatch);
 	tcase_add_test(tc, names_are_never_paths);
 	tcase_add_test(tc, world_writable_folder);
+	tcase_add_test(tc, shorter_and_longer_tables);
 	tcase_add_test(tc, writable_module_file);
 	tcase_add_test(tc, symlinked_module);
 	tcase_add_test(tc, module_of_another_owner);
