@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 struct failure {
-	char id[65];
+	char id[PRACTLINK_ID_MAX];
 	char integration[65];
 	size_t line;
 	practlink_status status;
@@ -22,7 +22,7 @@ struct failure {
 };
 
 struct row {
-	char id[65];
+	char id[PRACTLINK_ID_MAX];
 	char *key;
 	size_t line;
 };
@@ -128,7 +128,7 @@ static void done(void *arg, const practlink_outcome *o)
 }
 
 /* The next practitioner of the names or the key list. */
-static int next(void *arg, char id[65], char **key, size_t *line)
+static int next(void *arg, char id[PRACTLINK_ID_MAX], char **key, size_t *line)
 {
 	struct tally *t = arg;
 
@@ -136,7 +136,7 @@ static int next(void *arg, char id[65], char **key, size_t *line)
 		if (t->next >= t->n_rows)
 			return 0;
 		struct row *r = &t->rows[t->next++];
-		memcpy(id, r->id, 65);
+		memcpy(id, r->id, PRACTLINK_ID_MAX);
 		*key = r->key; /* the core frees it */
 		r->key = NULL;
 		*line = r->line;
@@ -144,7 +144,7 @@ static int next(void *arg, char id[65], char **key, size_t *line)
 	}
 	if (t->next >= t->n_ids)
 		return 0;
-	snprintf(id, 65, "%s", t->ids[t->next++]);
+	snprintf(id, PRACTLINK_ID_MAX, "%s", t->ids[t->next++]);
 	return 1;
 }
 
@@ -174,7 +174,7 @@ static void key_row(void *arg, size_t line, size_t n, char **f, const char *prob
 		t->rows = more;
 		t->cap_rows = cap;
 	}
-	snprintf(t->rows[t->n_rows].id, 65, "%s", f[0]);
+	snprintf(t->rows[t->n_rows].id, PRACTLINK_ID_MAX, "%s", f[0]);
 	t->rows[t->n_rows].key = strdup(f[1]);
 	t->rows[t->n_rows].line = line;
 	t->n_rows++;

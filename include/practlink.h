@@ -19,6 +19,14 @@
 extern "C" {
 #endif
 
+/* This header's version, as a number to compare (0xMMmmpp: 0.1.0 is
+ * 0x000100), and the library's at run time. */
+#define PRACTLINK_VERSION_NUM 0x000100
+const char *practlink_version(void);
+
+/* A practitioner's id fits in this many bytes, the NUL included. */
+#define PRACTLINK_ID_MAX 65
+
 typedef struct practlink_ctx practlink_ctx;
 
 /* Receives each log line at or above the context's level. msg never holds
@@ -195,7 +203,7 @@ practlink_status practlink_practitioner_each(practlink_ctx *ctx,
 /* The practitioner whose PMS key is key (len bytes), as a webhook's token
  * names it: its id into id (65 bytes), or NOT_FOUND. */
 practlink_status practlink_find_by_pms_key(practlink_ctx *ctx, const char *key, size_t len,
-					   char id[65]);
+					   char id[PRACTLINK_ID_MAX]);
 
 /* --- links ------------------------------------------------------------------ */
 
@@ -334,7 +342,7 @@ typedef struct practlink_bulk {
 	/* The practitioners: from next (called from one thread at a time;
 	 * returns 0 at the end; key is set for LINK_KEYS and freed by the core),
 	 * or, when next is NULL, every practitioner in the store. */
-	int (*next)(void *arg, char id[65], char **key, size_t *line);
+	int (*next)(void *arg, char id[PRACTLINK_ID_MAX], char **key, size_t *line);
 	void *next_arg;
 	/* Called once per practitioner, one call at a time. */
 	void (*done)(void *arg, const practlink_outcome *outcome);

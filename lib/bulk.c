@@ -24,7 +24,7 @@
 #define MAX_JOBS 256
 
 struct item {
-	char id[65];
+	char id[PRACTLINK_ID_MAX];
 	char *key; /* LINK_KEYS: the operator's key */
 	size_t line;
 };

@@ -24,7 +24,7 @@
 
 struct slot {
 	uint64_t hash; /* 0: empty */
-	char id[65];
+	char id[PRACTLINK_ID_MAX];
 };
 
 struct table {
@@ -215,7 +215,7 @@ static practlink_status rebuild(practlink_ctx *ctx)
  * the first id whose record matches, other than not_id. */
 static bool lookup(practlink_ctx *ctx, const struct table *t, uint64_t h,
 		   bool (*match)(const pl_record *rec, const void *what), const void *what,
-		   const char *not_id, char id[65])
+		   const char *not_id, char id[PRACTLINK_ID_MAX])
 {
 	for (size_t j = t->cap ? h & (t->cap - 1) : 0; t->cap && t->slots[j].hash;
 	     j = (j + 1) & (t->cap - 1)) {
@@ -229,7 +229,7 @@ static bool lookup(practlink_ctx *ctx, const struct table *t, uint64_t h,
 		same = match(rec, what);
 		pl_record_free(rec);
 		if (same) {
-			memcpy(id, t->slots[j].id, 65);
+			memcpy(id, t->slots[j].id, PRACTLINK_ID_MAX);
 			return true;
 		}
 	}
@@ -259,7 +259,7 @@ static bool stale(const practlink_ctx *ctx)
 }
 
 practlink_status pl_find_by_email(practlink_ctx *ctx, const char *email, const char *not_id,
-				  char id[65])
+				  char id[PRACTLINK_ID_MAX])
 {
 	practlink_status st;
 	uint64_t h;
@@ -275,7 +275,7 @@ practlink_status pl_find_by_email(practlink_ctx *ctx, const char *email, const c
 }
 
 practlink_status practlink_find_by_pms_key(practlink_ctx *ctx, const char *key, size_t len,
-					   char id[65])
+					   char id[PRACTLINK_ID_MAX])
 {
 	practlink_secret *k;
 	practlink_status st;

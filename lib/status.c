@@ -32,6 +32,11 @@ static const struct status_info *info(practlink_status status)
 	return &statuses[pl_status_check((int)status)];
 }
 
+const char *practlink_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
 const char *practlink_strerror(practlink_status status)
 {
 	return info(status)->text;

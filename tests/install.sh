@@ -35,6 +35,11 @@ state=$(find "$d" -type d -path '*/lib/practlink' ! -path '*/modules*' | head -n
 test -n "$state" && test "$(stat -c %a "$state")" = 700 || fail "no 0700 state folder"
 readelf -d "$d$libdir/libpractlink.so.0" | grep -q 'SONAME.*libpractlink.so.0' ||
 	fail "no soname"
+# Its symbols are versioned, and only practlink_* are there.
+syms=$(objdump -T "$d$libdir/libpractlink.so.0" | awk '$2 == "g" && $4 == ".text"')
+echo "$syms" | grep -q 'PRACTLINK_0 *practlink_link$' || fail "practlink_link is not in PRACTLINK_0"
+! echo "$syms" | awk '{ print $NF }' | grep -v '^practlink_' | grep -q . ||
+	fail "exported beside practlink_*: $(echo "$syms" | awk '{ print $NF }' | grep -v '^practlink_')"
 
 # The configuration shows this install's own defaults.
 conf="$d$sysconfdir/practlink/practlink.conf"

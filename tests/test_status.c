@@ -75,6 +75,19 @@ START_TEST(err_set_formats)
 }
 END_TEST
 
+/* The version a host compiles against, and the one it runs with. */
+START_TEST(versions_agree)
+{
+	char num[16];
+
+	ck_assert_str_eq(practlink_version(), PACKAGE_VERSION);
+	snprintf(num, sizeof num, "%d.%d.%d", PRACTLINK_VERSION_NUM >> 16,
+		 (PRACTLINK_VERSION_NUM >> 8) & 0xff, PRACTLINK_VERSION_NUM & 0xff);
+	ck_assert_str_eq(num, PACKAGE_VERSION);
+	ck_assert_int_eq(PRACTLINK_ID_MAX, 65);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("status");
@@ -84,6 +97,7 @@ int main(void)
 	tcase_add_test(tc, seed_hints);
 	tcase_add_test(tc, outside_the_enum_is_internal);
 	tcase_add_test(tc, err_set_formats);
+	tcase_add_test(tc, versions_agree);
 	suite_add_tcase(s, tc);
 	return pl_test_main(s);
 }
