@@ -44,7 +44,7 @@ struct run {
 	practlink_status worst;
 };
 
-static volatile sig_atomic_t *stop_flag(practlink_ctx *ctx)
+static atomic_int *stop_flag(practlink_ctx *ctx)
 {
 	return &ctx->bulk_stop;
 }
@@ -52,7 +52,7 @@ static volatile sig_atomic_t *stop_flag(practlink_ctx *ctx)
 void practlink_bulk_stop(practlink_ctx *ctx)
 {
 	if (ctx)
-		ctx->bulk_stop = 1;
+		atomic_store(&ctx->bulk_stop, 1);
 }
 
 static void wipe_key(struct item *it)
@@ -132,8 +132,16 @@ static practlink_status one(struct run *r, pl_worker *w, struct item *it, size_t
 static void *worker(void *arg)
 {
 	struct run *r = arg;
-	pl_worker *w = pl_worker_new(r->ctx);
+	pl_worker *w;
 	struct item it;
+	sigset_t block;
+
+	/* SIGINT and SIGTERM are the caller's thread's to handle. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	w = pl_worker_new(r->ctx);
 
 	while (w && pop(r, &it)) {
 		for (size_t i = 0; i < r->n_ix; i++) {
@@ -242,7 +250,7 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 			"practlink_bulk: LINK_KEYS takes its keys from next, which is NULL");
 	if (jobs > MAX_JOBS)
 		jobs = MAX_JOBS;
-	ctx->bulk_stop = 0;
+	atomic_store(&ctx->bulk_stop, 0);
 	if ((st = prepare(&r))) {
 		free(r.ix);
 		return st;
@@ -258,7 +266,7 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
 		if (pthread_create(&threads[started], NULL, worker, &r) != 0)
 			break;
 	st = started ? produce(&r) : pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "no threads");
-	if (st == PRACTLINK_USAGE && ctx->bulk_stop)
+	if (st == PRACTLINK_USAGE && atomic_load(&ctx->bulk_stop))
 		st = PRACTLINK_OK; /* the listing stopped because we asked it to */
 	pthread_mutex_lock(&r.lock);
 	r.closed = true;

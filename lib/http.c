@@ -40,6 +40,8 @@ struct pl_http_share {
 struct pl_http {
 	CURL *easy;
 	CURLSH *share;
+	const atomic_int *stop; /* the run's stop flag, or NULL */
+	long long deadline;     /* a budget over several requests, or 0 */
 	const pl_http_conf *conf;
 	const pl_log *log;
 	bool allow_insecure;
@@ -138,7 +140,8 @@ void pl_http_share_free(pl_http_share *s)
 }
 
 practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
-			     bool allow_insecure, pl_http **out, pl_err *err)
+			     bool allow_insecure, const atomic_int *stop, pl_http **out,
+			     pl_err *err)
 {
 	pl_http *h = calloc(1, sizeof *h);
 
@@ -154,6 +157,7 @@ practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, con
 		h->rng = (uint64_t)time(NULL);
 	h->rng |= 1;
 	h->share = share->sh;
+	h->stop = stop;
 	*out = h;
 	return PRACTLINK_OK;
 }
@@ -167,7 +171,7 @@ void pl_http_free(pl_http *h)
 	free(h);
 }
 
-static long long now_ms(void)
+long long pl_now_ms(void)
 {
 	struct timespec ts;
 
@@ -175,12 +179,35 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+#define now_ms pl_now_ms
 
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+void pl_http_set_deadline(pl_http *h, long long deadline_ms)
+{
+	if (h)
+		h->deadline = deadline_ms;
+}
+
+static bool stopped(const pl_http *h)
+{
+	return h->stop && atomic_load(h->stop);
+}
+
+/* Sleeps ms, in slices short enough to notice a stop. */
+static void sleep_ms(const pl_http *h, long long ms)
+{
+	for (long long end = now_ms() + ms; !stopped(h) && now_ms() < end;) {
+		long long slice = end - now_ms() < 100 ? end - now_ms() : 100;
+		struct timespec ts = { 0, (long)slice * 1000000 };
+		if (slice > 0)
+			nanosleep(&ts, NULL);
+	}
+}
+
+/* curl calls this while a transfer goes on: non-zero ends it. */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	return stopped(p);
 }
 
 /* Whether host names loopback by itself: "localhost", or a literal
@@ -346,6 +373,9 @@ static void setup(pl_http *h, const practlink_http_request *req, struct curl_sli
 	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, loopback_only);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->why);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, h);
 	h->why[0] = '\0';
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, h);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
@@ -443,6 +473,9 @@ static practlink_status no_answer(pl_http *h, const char *url, CURLcode rc, pl_e
 			"%s: the server offers only TLS 1.0 or 1.1 (%s); practlink speaks "
 			"TLS 1.2 or later only",
 			url, h->why);
+	if (rc == CURLE_ABORTED_BY_CALLBACK && stopped(h))
+		return pl_err_set(err, PRACTLINK_TRANSIENT, "%s: stopped before an answer came",
+				  url);
 	if (rc == CURLE_ABORTED_BY_CALLBACK && h->refused_ip[0])
 		return pl_err_set(err, PRACTLINK_CONFIG,
 				  "%s: plain http goes only to loopback, and this name led to %s; "
@@ -457,6 +490,9 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 				 practlink_http_response *resp, pl_err *err)
 {
 	long long deadline = now_ms() + h->conf->timeout_ms;
+
+	if (h->deadline && h->deadline < deadline)
+		deadline = h->deadline;
 	struct curl_slist *headers;
 	practlink_status st;
 	CURLcode rc;
@@ -472,6 +508,11 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 	for (int attempt = 0;; attempt++) {
 		long long remaining = deadline - now_ms(), wait;
 
+		if (stopped(h)) {
+			st = pl_err_set(err, PRACTLINK_TRANSIENT,
+					"%s: stopped before an answer came", req->url);
+			break;
+		}
 		if (remaining <= 0) {
 			st = pl_err_set(err, PRACTLINK_TRANSIENT, "%s: no answer within %lld ms",
 					req->url, h->conf->timeout_ms);
@@ -515,7 +556,7 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 			st = rc == CURLE_OK ? PRACTLINK_OK : no_answer(h, req->url, rc, err);
 			break;
 		}
-		sleep_ms(wait);
+		sleep_ms(h, wait);
 	}
 	headers_free(headers);
 	if (st != PRACTLINK_OK)

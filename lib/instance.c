@@ -174,9 +174,10 @@ static practlink_status svc_http(const practlink_services *svc, const practlink_
 		/* The core's own setting in the module's group: tests on loopback. */
 		if ((st = svc->setting_bool(svc, "allow_insecure_http", 0, &insecure)) ||
 		    (st = pl_http_new(share, &inst->ctx->cfg->http, inst->log, insecure,
-				      &inst->http, &inst->err)))
+				      &inst->ctx->bulk_stop, &inst->http, &inst->err)))
 			return st;
 	}
+	pl_http_set_deadline(inst->http, inst->deadline);
 	return pl_http_request(inst->http, req, resp, &inst->err);
 }
 

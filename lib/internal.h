@@ -183,9 +183,10 @@ typedef struct pl_instance {
 	const pl_module *mod;
 	const pl_integration *ig;
 	const pl_log *log;
-	void *handle;     /* the module's own instance */
-	const char *step; /* the step under way, for log prefixes */
-	pl_err err;       /* what the module said of its last failure */
+	void *handle;       /* the module's own instance */
+	const char *step;   /* the step under way, for log prefixes */
+	pl_err err;         /* what the module said of its last failure */
+	long long deadline; /* one budget for all of an operation's requests, or 0 */
 	/* The keys of the operation under way, withheld from its words. */
 	const practlink_secret *flight[2];
 	/* The settings the module read while opening: the rest are unknown. */
@@ -234,7 +235,10 @@ struct practlink_ctx {
 	struct pl_key_index *key_index;
 	struct pl_http_share *http_share;
 	pthread_mutex_t lock; /* guards what workers make on first use */
-	volatile sig_atomic_t bulk_stop;
+	/* Set by practlink_bulk_stop (a signal handler may call it): workers
+	 * take no new practitioner, and requests in flight end (http.c). A
+	 * lock-free atomic int is safe in a handler. */
+	atomic_int bulk_stop;
 	char audit_user[64];          /* who runs this, looked up once */
 	atomic_size_t audit_failures; /* audit lines that could not be written */
 };
@@ -390,9 +394,17 @@ typedef struct pl_http pl_http;
 /* What every worker of a context shares: connections, DNS, TLS sessions. */
 practlink_status pl_http_share_new(pl_http_share **out, pl_err *err);
 void pl_http_share_free(pl_http_share *share);
-/* One worker's client, under conf's policy. */
+/* One worker's client, under conf's policy. A request in flight, or its
+ * back-off, ends within a tenth of a second of *stop turning non-zero
+ * (stop may be NULL: nothing stops it but its timeout). */
 practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
-			     bool allow_insecure, pl_http **out, pl_err *err);
+			     bool allow_insecure, const atomic_int *stop, pl_http **out,
+			     pl_err *err);
+/* Ends requests at deadline_ms (CLOCK_MONOTONIC milliseconds; 0: none)
+ * as well as at their own timeout: one budget for several requests. */
+void pl_http_set_deadline(pl_http *h, long long deadline_ms);
+/* Now, on the clock deadlines are on. */
+long long pl_now_ms(void);
 void pl_http_free(pl_http *h);
 /* One exchange: OK when an answer arrived, whatever its code. */
 practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,

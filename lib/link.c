@@ -617,6 +617,22 @@ static void commit_rotation(struct job *j)
 	mark_rotated(j);
 }
 
+/* The module's diagnose, within one request's timeout however many
+ * requests it makes (physitrack tries every other region). */
+static int diagnose_within(struct job *j, const practlink_secret *pms_key,
+			   const practlink_secret *backend_key, char *buf, size_t size)
+{
+	int n;
+
+	j->inst->step = "diagnose";
+	j->inst->deadline = pl_now_ms() + j->ctx->cfg->http.timeout_ms;
+	n = j->inst->mod->be->diagnose(j->inst->handle, &j->person, pms_key, backend_key, buf,
+				       size);
+	j->inst->deadline = 0;
+	j->inst->step = NULL;
+	return n;
+}
+
 /* After the platform rejected a pair, adds what the module can find out
  * about why (the region that knows the keys, say) to the message. */
 static void explain(struct job *j, const practlink_secret *pms_key,
@@ -628,17 +644,14 @@ static void explain(struct job *j, const practlink_secret *pms_key,
 
 	if (!be->diagnose)
 		return;
-	j->inst->step = "diagnose";
 	j->inst->err.hint[0] = '\0';
-	if (be->diagnose(j->inst->handle, &j->person, pms_key, backend_key, found, sizeof found) >
-	    0) {
+	if (diagnose_within(j, pms_key, backend_key, found, sizeof found) > 0) {
 		pl_redact(found, sizeof found, pms_key);
 		pl_redact(found, sizeof found, backend_key);
 		snprintf(j->err->msg + len, sizeof j->err->msg - len, "; %s", found);
 		if (j->inst->err.hint[0])
 			memcpy(j->err->hint, j->inst->err.hint, sizeof j->err->hint);
 	}
-	j->inst->step = NULL;
 }
 
 practlink_status pl_assist_finish(pl_worker *w, practlink_assist *a, const char *typed, size_t len)
@@ -862,10 +875,7 @@ practlink_status pl_diagnose_run(pl_worker *w, const char *id, size_t ix, char *
 		st = pl_err_set(j.err, PRACTLINK_NOT_LINKED, "%s is not linked on %s", id,
 				j.ig->name);
 	else if (be->diagnose) {
-		j.inst->step = "diagnose";
-		n = be->diagnose(j.inst->handle, &j.person, j.rec->pms_key, j.link->backend_key,
-				 buf, size);
-		j.inst->step = NULL;
+		n = diagnose_within(&j, j.rec->pms_key, j.link->backend_key, buf, size);
 		if (n < 0)
 			buf[0] = '\0';
 	}

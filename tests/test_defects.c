@@ -225,7 +225,7 @@ static pl_http *client(pl_http_share **share)
 	pl_err e;
 
 	ck_assert_int_eq(pl_http_share_new(share, &e), PRACTLINK_OK);
-	ck_assert_int_eq(pl_http_new(*share, &test_http, NULL, true, &h, &e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(*share, &test_http, NULL, true, NULL, &h, &e), PRACTLINK_OK);
 	return h;
 }
 
@@ -852,7 +852,7 @@ static practlink_status tls_get(const char *url, const char *ca, pl_err *e)
 	practlink_status st;
 
 	ck_assert_int_eq(pl_http_share_new(&share, e), PRACTLINK_OK);
-	ck_assert_int_eq(pl_http_new(share, &conf, NULL, false, &h, e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(share, &conf, NULL, false, NULL, &h, e), PRACTLINK_OK);
 	memset(e, 0, sizeof *e);
 	st = pl_http_request(h, &get, &resp, e);
 	if (st == PRACTLINK_OK) {

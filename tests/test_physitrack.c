@@ -201,6 +201,43 @@ START_TEST(forbidden_is_not_a_wrong_key)
 }
 END_TEST
 
+/* SIGTERM during verify --all -j 8 against a platform that never
+ * answers: the requests in flight end, and practlink with them, at once,
+ * not after http.timeout_ms. */
+START_TEST(sigterm_ends_requests_in_flight)
+{
+	char region_settings[256];
+	int status;
+
+	snprintf(region_settings, sizeof region_settings,
+		 "region = \"uk\"; base_url = \"http://127.0.0.1:%u/{region}\";", fake.port);
+	configure("juvonno", region_settings, "timeout_ms = 60000; retries = 0;");
+	for (int i = 0; i < 8; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", i);
+		add(id, PMS_KEY);
+		ck_assert_int_eq(link_with(id, PT_KEY), 0);
+	}
+	long before = pl_fake_count(&fake, "requests /uk/api/v2/exercises");
+	pl_fake_fault(&fake, "hang 8");
+	pid_t pid = pl_test_spawn(
+		pl_test_practlink_words(clinic, "verify", "--all", "-j", "8", (char *)NULL));
+	/* Every worker has its request in flight. */
+	for (int i = 0;
+	     i < 200 && pl_fake_count(&fake, "requests /uk/api/v2/exercises") < before + 8; i++)
+		usleep(50000);
+	ck_assert_int_eq(pl_fake_count(&fake, "requests /uk/api/v2/exercises"), before + 8);
+	long long t0 = now_ms();
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	long long took = now_ms() - t0;
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 143, "status %d", status);
+	ck_assert_msg(took < 2000 * pl_test_slow(), "exit took %lld ms", took);
+	printf("sigterm_ends_requests_in_flight: exit 143 %lld ms after SIGTERM\n", took);
+	pl_fake_fault(&fake, "none");
+}
+END_TEST
+
 /* A platform whose errors repeat the keys it was sent: the keys never
  * reach a message, the record, status or a log line. */
 START_TEST(echoed_keys_are_withheld)
@@ -445,6 +482,7 @@ int main(void)
 	tcase_add_test(tc, forbidden_is_not_a_wrong_key);
 	tcase_add_test(tc, doctor_checks_the_address);
 	tcase_add_test(tc, echoed_keys_are_withheld);
+	tcase_add_test(tc, sigterm_ends_requests_in_flight);
 	tcase_add_test(tc, faults);
 	tcase_add_test(tc, retries_then_success);
 	tcase_add_test(tc, hang_ends_at_the_timeout);
