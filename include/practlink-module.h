@@ -8,7 +8,9 @@
  * service it needs (settings, logging, HTTP, secrets) comes in the
  * practlink_services table handed to open(). The core opens one instance per
  * worker thread, so a module holds no global mutable state and its code need
- * not be thread-safe.
+ * not be thread-safe beyond this: open() may run in several workers at the
+ * same time (each for its own instance), and so may every operation on
+ * different instances.
  */
 #ifndef PRACTLINK_MODULE_H
 #define PRACTLINK_MODULE_H

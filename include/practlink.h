@@ -30,7 +30,9 @@ const char *practlink_version(void);
 typedef struct practlink_ctx practlink_ctx;
 
 /* Receives each log line at or above the context's level. msg never holds
- * a key. */
+ * a key, and is valid only during the call. During practlink_bulk_run the
+ * function is called from the workers' threads, several at once: it must
+ * be safe to call so (practlink(1)'s writes one line to stderr). */
 typedef void (*practlink_log_fn)(void *data, int level, const char *msg);
 
 /* What a status means, its hint for the operator ("" when it has none), its
@@ -357,8 +359,11 @@ typedef struct practlink_bulk {
  * run could not start. practlink_bulk_stop() ends it early.
  */
 practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *bulk);
-/* Stops taking new work: in-flight practitioners finish, the run returns.
- * Safe to call from a signal handler. */
+/* Stops the run: no new practitioner is taken, and requests in flight end
+ * within a tenth of a second (their practitioners fail TRANSIENT, nothing
+ * half-written). Safe to call from a signal handler or another thread. The
+ * workers block SIGINT and SIGTERM, so a handler for them runs on the
+ * thread that called practlink_bulk_run. */
 void practlink_bulk_stop(practlink_ctx *ctx);
 
 /* The shortest PMS key practlink generates or accepts. */
