@@ -29,6 +29,55 @@ static void teardown(void)
 	clinic = out = err = NULL;
 }
 
+/* Two processes rotating the same practitioners, and a third verifying
+ * them with eight workers, all at once, on a platform that hands out a new
+ * key at each exchange: the per-practitioner lock is all that keeps the
+ * store's keys the platform's. Without it, this test fails (AUTH). */
+START_TEST(the_lock_keeps_store_and_platform_agreeing)
+{
+	char id[8];
+	pid_t kids[3];
+	int status;
+
+	clinic = pl_test_clinic("random_keys = true; latency_ms = 2;", 1);
+	for (int i = 0; i < 8; i++) {
+		snprintf(id, sizeof id, "r%d", i);
+		pl_test_add(clinic, id);
+	}
+	ck_assert_int_eq(run("link", "--all"), 0);
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		ck_assert_int_ge(kids[k], 0);
+		if (kids[k] == 0) {
+			int bad = 0;
+			for (int round = 0; round < 4; round++)
+				for (int i = 0; i < 8; i++) {
+					char **argv;
+					snprintf(id, sizeof id, "r%d", (i + k * 3) % 8);
+					argv = k == 2 ? pl_test_practlink_words(clinic, "verify",
+										"--all", "-j", "8",
+										(char *)NULL)
+						      : pl_test_practlink_words(clinic, "rotate",
+										id, (char *)NULL);
+					pid_t pid = pl_test_spawn(argv);
+					int st;
+					waitpid(pid, &st, 0);
+					/* A verify may meet a rotation half-way (AUTH on the
+					 * old keys is the platform's word); the final check
+					 * below is the one that counts. */
+					bad += k < 2 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+				}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+	/* Every practitioner's keys are the platform's. */
+	ck_assert_msg(run("verify", "--all") == 0, "%s", out);
+	expect_in(out, "8 practitioners: 8 linked");
+}
+END_TEST
+
 START_TEST(killed_at_random_moments)
 {
 	char *roster, *path;
@@ -217,6 +266,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, killed_at_random_moments);
+	tcase_add_test(tc, the_lock_keeps_store_and_platform_agreeing);
 	tcase_add_test(tc, a_failing_disk);
 	tcase_add_test(tc, loose_permissions_and_foreign_owners);
 	tcase_add_test(tc, no_key_in_proc_or_store_fields);

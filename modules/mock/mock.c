@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -43,6 +44,7 @@ struct mock {
 	int dbfd;    /* state_dir/users.db */
 	int callsfd; /* state_dir/calls.log, with record_calls */
 	int record_calls;
+	int random_keys; /* a new platform key each exchange */
 	long long latency_ms;
 	const char *fail_step;
 	practlink_status fail_status;
@@ -322,8 +324,12 @@ static practlink_status take_pms_key(struct mock *m, struct user *u, const void 
 		m->svc->error(m->svc, "the PMS token is empty or malformed");
 		return PRACTLINK_BAD_KEY;
 	}
-	/* A deterministic key: the same user and PMS key give the same one. */
+	/* A deterministic key: the same user and PMS key give the same one;
+	 * with random_keys, a new one each time, as a real platform may, so
+	 * that a lost update shows as keys that no longer match. */
 	h = fnv1a(fnv1a(14695981039346656037u ^ m->seed, u->id), x->pms_key->str);
+	if (m->random_keys && getrandom(&h, sizeof h, 0) != sizeof h)
+		return PRACTLINK_INTERNAL;
 	snprintf(x->backend_key, sizeof x->backend_key, "mk%016" PRIx64 "%016" PRIx64, h,
 		 fnv1a(h, u->pms_name));
 	memcpy(u->pms_key, x->pms_key->str, x->pms_key->len + 1);
@@ -422,7 +428,8 @@ static practlink_status read_settings(struct mock *m)
 	    (st = svc->setting_double(svc, "fail_rate", 0.0, &m->fail_rate)) ||
 	    (st = svc->setting_int(svc, "seed", 1, &seed)) ||
 	    (st = svc->setting_bool(svc, "empty_key", 0, &m->empty_key)) ||
-	    (st = svc->setting_bool(svc, "record_calls", 0, &m->record_calls)))
+	    (st = svc->setting_bool(svc, "record_calls", 0, &m->record_calls)) ||
+	    (st = svc->setting_bool(svc, "random_keys", 0, &m->random_keys)))
 		return st;
 	for (i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
 		if (strcmp(status_names[i], status) == 0)
