@@ -78,6 +78,43 @@ START_TEST(the_lock_keeps_store_and_platform_agreeing)
 }
 END_TEST
 
+/* verify patches verified_at's digits in place: a patch torn by a crash
+ * mixes digits, and such a time is read as unknown, never as a corrupt
+ * record. And status shows no more of a key than its last four. */
+START_TEST(torn_timestamps_and_key_hints)
+{
+	clinic = pl_test_clinic(NULL, 1);
+	pl_test_add(clinic, "p1");
+	ck_assert_int_eq(run("link", "p1"), 0);
+	char *rec = pl_test_record(clinic, "p1");
+	char *at = strstr(rec, "\"verified_at\":\t\"");
+	ck_assert_ptr_nonnull(at);
+	at += strlen("\"verified_at\":\t\"");
+	memcpy(at, "2026-19-39T29:69:99Z", 20); /* digits only, as a torn patch */
+	pl_test_write(clinic, "store/practitioners/p1.json", 0600, rec);
+	ck_assert_int_eq(run("--json", "status", "p1"), 0);
+	expect_in(out, "\"verified_at\":\tnull");
+	expect_in(out, "\"state\":\t\"linked\"");
+	/* The key: its last four characters, and no longer piece of it. */
+	const char *k = strstr(rec, "\"backend_key\":\t\"") + strlen("\"backend_key\":\t\"");
+	size_t len = strcspn(k, "\"");
+	ck_assert_uint_ge(len, 8);
+	char piece[8];
+	snprintf(piece, 5, "%.4s", k + len - 4);
+	expect_in(out, piece);
+	for (size_t i = 0; i + 5 <= len; i++) {
+		snprintf(piece, 6, "%.5s", k + i);
+		ck_assert_msg(!strstr(out, piece), "status shows '%s' of the key", piece);
+	}
+	ck_assert_int_eq(run("status"), 0);
+	for (size_t i = 0; i + 5 <= len; i++) {
+		snprintf(piece, 6, "%.5s", k + i);
+		ck_assert_msg(!strstr(out, piece), "status shows '%s' of the key", piece);
+	}
+	free(rec);
+}
+END_TEST
+
 START_TEST(killed_at_random_moments)
 {
 	char *roster, *path;
@@ -266,6 +303,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, killed_at_random_moments);
+	tcase_add_test(tc, torn_timestamps_and_key_hints);
 	tcase_add_test(tc, the_lock_keeps_store_and_platform_agreeing);
 	tcase_add_test(tc, a_failing_disk);
 	tcase_add_test(tc, loose_permissions_and_foreign_owners);
