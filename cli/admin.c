@@ -45,7 +45,7 @@ int cmd_modules(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 		printf("%-16s %-12s %-4s %-8s %s\n", "INTEGRATION", "MODULE", "ABI", "VERSION",
 		       "PATH OR ERROR");
 	for (size_t i = 0; i < n; i++) {
-		practlink_integration_info in;
+		practlink_integration_info in = { .size = sizeof in };
 
 		practlink_integration_get(ctx, i, &in);
 		if (in.load_status != PRACTLINK_OK &&
@@ -175,7 +175,7 @@ static void doctor_practitioner(practlink_ctx *ctx, struct report *r, const char
 	bool profile_shown = false;
 
 	for (size_t i = 0; i < practlink_integration_count(ctx); i++) {
-		practlink_integration_info in;
+		practlink_integration_info in = { .size = sizeof in };
 		struct seen_link l = { "", "" };
 		practlink_status st;
 
@@ -310,7 +310,7 @@ int cmd_doctor(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 	doctor_store(ctx, &r);
 	n = practlink_integration_count(ctx);
 	for (size_t i = 0; i < n; i++) {
-		practlink_integration_info in;
+		practlink_integration_info in = { .size = sizeof in };
 		char what[128], detail[1200];
 
 		practlink_integration_get(ctx, i, &in);

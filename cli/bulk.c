@@ -287,7 +287,7 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 		/* Every enabled integration: one outcome per practitioner each. */
 		per = 0;
 		for (size_t i = 0; i < practlink_integration_count(ctx); i++) {
-			practlink_integration_info in;
+			practlink_integration_info in = { .size = sizeof in };
 			if (practlink_integration_get(ctx, i, &in) == PRACTLINK_OK && in.enabled)
 				per++;
 		}

@@ -142,7 +142,8 @@ static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 /* Runs op over what the options named: many practitioners at once. */
 static int run_bulk(struct run *r, unsigned op, int argc, char **argv)
 {
-	practlink_bulk b = { .op = op,
+	practlink_bulk b = { .size = sizeof b,
+			     .op = op,
 			     .integration = r->integration,
 			     .jobs = r->jobs,
 			     .flags = r->dry_run ? PRACTLINK_LINK_DRY_RUN : 0 };
@@ -324,7 +325,7 @@ static int link_all_by_hand(struct run *r, const char *integration, int argc, ch
 int cmd_link(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
 	struct run r = { .ctx = ctx, .o = o };
-	practlink_integration_info info;
+	practlink_integration_info info = { .size = sizeof info };
 	practlink_status st;
 	int rc;
 

@@ -81,7 +81,11 @@ const char *practlink_module_dir(const practlink_ctx *ctx);
  * own store or no configuration is loaded. */
 const char *practlink_store_path(const practlink_ctx *ctx);
 
+/* Structs a host hands in begin with their size, set by the host
+ * (sizeof, as it was built): fields are only ever appended, and the
+ * library reads or writes only what that size covers. */
 typedef struct practlink_integration_info {
+	size_t size; /* sizeof(practlink_integration_info), set by the caller */
 	const char *name;
 	const char *module; /* the module's name, "physitrack" */
 	const char *file;   /* the integrations.d file */
@@ -103,8 +107,9 @@ typedef struct practlink_integration_info {
 size_t practlink_integration_count(const practlink_ctx *ctx);
 /* Integration i's name, without loading its module; NULL past the end. */
 const char *practlink_integration_name(const practlink_ctx *ctx, size_t i);
-/* Describes integration i, loading its module if that has not been tried.
- * The strings stay valid until the next practlink_load_config(). */
+/* Describes integration i, loading its module if that has not been tried,
+ * into info (whose size the caller set). The strings stay valid until the
+ * next practlink_load_config(). */
 practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
 					   practlink_integration_info *info);
 
@@ -334,6 +339,7 @@ typedef struct practlink_outcome {
 } practlink_outcome;
 
 typedef struct practlink_bulk {
+	size_t size; /* sizeof(practlink_bulk), set by the caller */
 	unsigned op; /* PRACTLINK_BULK_* */
 	/* NULL: the one enabled integration; for VERIFY, every enabled one,
 	 * where a link never made is not due (OK, state "unlinked"), as it is

@@ -226,15 +226,22 @@ static practlink_status prepare(struct run *r)
 	return PRACTLINK_OK;
 }
 
-practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *b)
+practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *given)
 {
+	practlink_bulk all = { .size = sizeof all }, *b = &all;
 	struct run r = { .ctx = ctx, .b = b, .worst = PRACTLINK_OK };
-	unsigned jobs = b->jobs ? b->jobs : DEFAULT_JOBS;
 	pthread_t threads[MAX_JOBS];
-	unsigned started = 0;
+	unsigned started = 0, jobs;
 	practlink_status st;
 
-	return_val_if_fail(ctx != NULL && b != NULL, PRACTLINK_USAGE);
+	return_val_if_fail(ctx != NULL && given != NULL, PRACTLINK_USAGE);
+	if (given->size < PL_BULK_MIN || given->size > (1u << 16))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_bulk.size is %zu: set it to the struct's sizeof",
+				  given->size);
+	/* What the caller's struct holds; fields it does not know stay 0. */
+	memcpy(&all, given, given->size < sizeof all ? given->size : sizeof all);
+	jobs = b->jobs ? b->jobs : DEFAULT_JOBS;
 	/* A host's struct is checked, never guessed at: op 0 is no link. */
 	if (b->op < PRACTLINK_BULK_LINK || b->op > PRACTLINK_BULK_LINK_KEYS)
 		return pl_err_set(&ctx->err, PRACTLINK_USAGE,

@@ -179,30 +179,39 @@ const pl_module *pl_ctx_module(practlink_ctx *ctx, size_t i)
 practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
 					   practlink_integration_info *info)
 {
+	practlink_integration_info all = { .size = sizeof all };
 	const pl_integration *ig;
 	const pl_module *mod;
+	size_t size;
 
 	return_val_if_fail(ctx != NULL && info != NULL, PRACTLINK_USAGE);
+	if (info->size < PL_INTEGRATION_INFO_MIN)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "practlink_integration_info.size is %zu: set it to the struct's "
+				  "sizeof",
+				  info->size);
 	if (!ctx->cfg || i >= ctx->cfg->n_integ)
 		return pl_err_set(&ctx->err, PRACTLINK_NOT_FOUND, "no integration %zu", i);
 	ig = &ctx->cfg->integ[i];
 	mod = pl_ctx_module(ctx, i);
-	memset(info, 0, sizeof *info);
-	info->name = ig->name;
-	info->module = ig->module;
-	info->file = ig->file;
-	info->enabled = ig->enabled;
-	info->create_missing_users = ig->create_missing_users;
-	info->load_status = mod ? PRACTLINK_OK : ctx->loaded[i].err.status;
-	info->load_error = mod ? NULL : ctx->loaded[i].err.msg;
-	info->module_path = mod ? mod->path : NULL;
+	all.name = ig->name;
+	all.module = ig->module;
+	all.file = ig->file;
+	all.enabled = ig->enabled;
+	all.create_missing_users = ig->create_missing_users;
+	all.load_status = mod ? PRACTLINK_OK : ctx->loaded[i].err.status;
+	all.load_error = mod ? NULL : ctx->loaded[i].err.msg;
+	all.module_path = mod ? mod->path : NULL;
 	if (mod) {
-		info->abi = mod->be->abi;
-		info->version = mod->be->version;
-		info->description = mod->be->description;
-		info->automatic =
-			mod->be->find_user && mod->be->set_integration && mod->be->exchange;
+		all.abi = mod->be->abi;
+		all.version = mod->be->version;
+		all.description = mod->be->description;
+		all.automatic = mod->be->find_user && mod->be->set_integration && mod->be->exchange;
 	}
+	/* As much as the caller's struct holds; its size stays its own. */
+	size = info->size < sizeof all ? info->size : sizeof all;
+	memcpy((char *)info + sizeof info->size, (char *)&all + sizeof all.size,
+	       size - sizeof info->size);
 	return PRACTLINK_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,13 @@
 #include "practlink.h"
 
 #define PL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* The shortest host-handed structs this library takes: as they were when
+ * their size field came. Fields appended since are read only when the
+ * caller's size covers them. */
+#define PL_END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define PL_INTEGRATION_INFO_MIN PL_END_OF(practlink_integration_info, automatic)
+#define PL_BULK_MIN PL_END_OF(practlink_bulk, done_arg)
 #define PL_HIDDEN __attribute__((visibility("hidden")))
 
 /* Preconditions, one line each: a broken contract is the caller's bug. */

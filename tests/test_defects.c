@@ -59,6 +59,28 @@ static practlink_ctx *open_ctx(void)
 	return ctx;
 }
 
+/* Host structs carry their size: one from before a field was appended
+ * is taken, and only its own bytes are written. */
+START_TEST(host_structs_by_size)
+{
+	struct {
+		practlink_integration_info info;
+		char guard[64];
+	} older;
+
+	open_ctx();
+	memset(&older, 0x5a, sizeof older);
+	older.info.size = offsetof(practlink_integration_info, automatic) + sizeof(int);
+	ck_assert_int_eq(practlink_integration_get(ctx, 0, &older.info), PRACTLINK_OK);
+	ck_assert_str_eq(older.info.name, "mock");
+	for (size_t i = 0; i < sizeof older.guard; i++)
+		ck_assert_int_eq(older.guard[i], 0x5a);
+	older.info.size = 3;
+	ck_assert_int_eq(practlink_integration_get(ctx, 0, &older.info), PRACTLINK_USAGE);
+	expect_in(practlink_errmsg(ctx), "practlink_integration_info.size is 3");
+}
+END_TEST
+
 /* 4. The empty assist of an automatic link has nothing to finish. */
 START_TEST(finishing_an_empty_assist)
 {
@@ -115,6 +137,9 @@ START_TEST(zeroed_bulk_is_refused)
 	open_ctx();
 	b.done = count_outcome;
 	b.done_arg = &outcomes;
+	ck_assert_int_eq(practlink_bulk_run(ctx, &b), PRACTLINK_USAGE);
+	expect_in(practlink_errmsg(ctx), "practlink_bulk.size is 0");
+	b.size = sizeof b;
 	ck_assert_int_eq(practlink_bulk_run(ctx, &b), PRACTLINK_USAGE);
 	expect_in(practlink_errmsg(ctx), "op 0 is none of");
 	b.op = 99;
@@ -1016,6 +1041,7 @@ static Suite *defects_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120 * pl_test_slow());
+	tcase_add_test(tc, host_structs_by_size);
 	tcase_add_test(tc, finishing_an_empty_assist);
 	tcase_add_test(tc, stale_errno_is_not_read);
 	tcase_add_test(tc, empty_integrations_folder);

@@ -234,7 +234,7 @@ START_TEST(one_faulty_module_leaves_others_working)
 {
 	char *clinic = pl_test_clinic(NULL, 1);
 	char *path = pl_test_path(clinic, "practlink.conf");
-	practlink_integration_info in;
+	practlink_integration_info in = { .size = sizeof in };
 	practlink_ctx *ctx;
 
 	pl_test_write(clinic, "integrations.d/alpha.conf", 0644,
