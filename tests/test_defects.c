@@ -832,7 +832,7 @@ static unsigned free_port(void)
  * returns its pid once it accepts. */
 static pid_t tls_server(const char *dir, const char *cert, const char *extra, unsigned port)
 {
-	char cmd[4096], line[256];
+	char cmd[4096];
 	int fds[2];
 	pid_t pid;
 
@@ -862,7 +862,6 @@ static pid_t tls_server(const char *dir, const char *cert, const char *extra, un
 		usleep(50000);
 	}
 	close(fds[0]);
-	(void)line;
 	return pid;
 }
 
@@ -910,45 +909,36 @@ START_TEST(tls_failures_say_which)
 	   "-signkey key.pem -days -1 -extfile ext -out expired.pem 2>/dev/null",
 	   dir);
 
-	unsigned port = free_port();
-	pid_t srv = tls_server(dir, "good", "", port);
-	snprintf(url, sizeof url, "https://localhost:%u/", port);
-	ck_assert_int_eq(tls_get(url, NULL, &e), PRACTLINK_CONFIG);
-	expect_in(e.msg, "the server's certificate is signed by an authority this system does "
-			 "not know");
-	expect_in(e.hint, "http.ca_file");
-	snprintf(ca, sizeof ca, "%s/good.pem", dir);
-	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_OK);
-	kill(srv, SIGTERM);
-	waitpid(srv, &status, 0);
+	static const struct {
+		const char *cert, *server, *ca; /* ca: NULL for the system's */
+		practlink_status st;
+		const char *says, *hint;
+	} cases[] = {
+		{ "good", "", NULL, PRACTLINK_CONFIG,
+		  "the server's certificate is signed by an authority this system does not know",
+		  "http.ca_file" },
+		{ "good", "", "good", PRACTLINK_OK, NULL, NULL },
+		{ "other", "", "other", PRACTLINK_CONFIG,
+		  "the server's certificate is for another host name", "base_url" },
+		{ "expired", "", "expired", PRACTLINK_CONFIG,
+		  "the server's certificate has expired", "renew" },
+		{ "good", "-tls1_1 -cipher DEFAULT:@SECLEVEL=0", "good", PRACTLINK_PROTOCOL,
+		  "the server offers only TLS 1.0 or 1.1", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		unsigned port = free_port();
+		pid_t srv = tls_server(dir, cases[i].cert, cases[i].server, port);
 
-	port = free_port();
-	srv = tls_server(dir, "other", "", port);
-	snprintf(url, sizeof url, "https://localhost:%u/", port);
-	snprintf(ca, sizeof ca, "%s/other.pem", dir);
-	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_CONFIG);
-	expect_in(e.msg, "the server's certificate is for another host name");
-	expect_in(e.hint, "base_url");
-	kill(srv, SIGTERM);
-	waitpid(srv, &status, 0);
-
-	port = free_port();
-	srv = tls_server(dir, "expired", "", port);
-	snprintf(url, sizeof url, "https://localhost:%u/", port);
-	snprintf(ca, sizeof ca, "%s/expired.pem", dir);
-	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_CONFIG);
-	expect_in(e.msg, "the server's certificate has expired");
-	kill(srv, SIGTERM);
-	waitpid(srv, &status, 0);
-
-	port = free_port();
-	srv = tls_server(dir, "good", "-tls1_1 -cipher DEFAULT:@SECLEVEL=0", port);
-	snprintf(url, sizeof url, "https://localhost:%u/", port);
-	snprintf(ca, sizeof ca, "%s/good.pem", dir);
-	ck_assert_int_eq(tls_get(url, ca, &e), PRACTLINK_PROTOCOL);
-	expect_in(e.msg, "the server offers only TLS 1.0 or 1.1");
-	kill(srv, SIGTERM);
-	waitpid(srv, &status, 0);
+		snprintf(url, sizeof url, "https://localhost:%u/", port);
+		snprintf(ca, sizeof ca, "%s/%s.pem", dir, cases[i].ca ? cases[i].ca : "");
+		ck_assert_int_eq(tls_get(url, cases[i].ca ? ca : NULL, &e), cases[i].st);
+		if (cases[i].says)
+			expect_in(e.msg, cases[i].says);
+		if (cases[i].hint)
+			expect_in(e.hint, cases[i].hint);
+		kill(srv, SIGTERM);
+		waitpid(srv, &status, 0);
+	}
 	pl_test_rmrf(dir);
 	free(dir);
 }
