@@ -181,7 +181,7 @@ static practlink_status produce(struct run *r)
 	struct item it;
 
 	if (!r->b->next)
-		return practlink_practitioner_each(r->ctx, from_store, r);
+		return pl_store_each(r->ctx, from_store, r, &r->ctx->err);
 	for (;;) {
 		memset(&it, 0, sizeof it);
 		if (!r->b->next(r->b->next_arg, it.id, &it.key, &it.line))

@@ -26,6 +26,7 @@ static void drop_store(practlink_ctx *ctx)
 	ctx->store_is_host = false;
 	pl_key_index_free(ctx->key_index);
 	ctx->key_index = NULL;
+	ctx->on_save = NULL;
 }
 
 static void drop_config(practlink_ctx *ctx)
@@ -91,6 +92,12 @@ const char *practlink_errhint(const practlink_ctx *ctx)
 	return ctx ? pl_err_hint_of(&ctx->err) : "";
 }
 
+/* The context's HTTP share, for its instances. */
+static pl_http_share *share_of(void *owner, pl_err *err)
+{
+	return pl_ctx_http_share(owner, err);
+}
+
 practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 {
 	const char *dir;
@@ -127,6 +134,13 @@ practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 	if (!ctx->log_level_set)
 		ctx->log.level = cfg->log_level;
 	ctx->log.syslog = cfg->log_syslog;
+	ctx->env = (pl_env){ .log = &ctx->log,
+			     .http = &cfg->http,
+			     .pms_name = cfg->pms_name,
+			     .stop = &ctx->bulk_stop,
+			     .lock = &ctx->lock,
+			     .share = share_of,
+			     .owner = ctx };
 	return PRACTLINK_OK;
 }
 
@@ -160,20 +174,6 @@ size_t practlink_integration_count(const practlink_ctx *ctx)
 const char *practlink_integration_name(const practlink_ctx *ctx, size_t i)
 {
 	return ctx && ctx->cfg && i < ctx->cfg->n_integ ? ctx->cfg->integ[i].name : NULL;
-}
-
-const pl_module *pl_ctx_module(practlink_ctx *ctx, size_t i)
-{
-	struct pl_loaded *l = &ctx->loaded[i];
-
-	if (!l->tried) {
-		l->tried = true;
-		/* Not logged: every command that meets it reports it once. */
-		pl_module_load(ctx->active_module_dir, ctx->cfg->integ[i].module, &l->mod, &l->err);
-	}
-	if (!l->mod)
-		ctx->err = l->err;
-	return l->mod;
 }
 
 practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
@@ -226,7 +226,7 @@ practlink_status practlink_integration_check(practlink_ctx *ctx, size_t i)
 		return pl_err_set(&ctx->err, PRACTLINK_NOT_FOUND, "no integration %zu", i);
 	if (!(mod = pl_ctx_module(ctx, i)))
 		return ctx->err.status;
-	st = pl_instance_open(ctx, mod, &ctx->cfg->integ[i], &inst, &ctx->err);
+	st = pl_instance_open(&ctx->env, mod, &ctx->cfg->integ[i], &inst, &ctx->err);
 	pl_instance_close(inst);
 	return st;
 }
@@ -274,26 +274,6 @@ practlink_status practlink_set_store(practlink_ctx *ctx, const practlink_store_o
 	return PRACTLINK_OK;
 }
 
-static practlink_status open_store(practlink_ctx *ctx, bool create, pl_err *err)
-{
-	practlink_status st;
-
-	if (ctx->store)
-		return PRACTLINK_OK;
-	if (!ctx->cfg)
-		return pl_err_set(err, PRACTLINK_CONFIG, "no configuration loaded");
-	st = pl_store_files_open(ctx->cfg->store_path, create, &ctx->store, &ctx->store_data, err);
-	if (st == PRACTLINK_CONFIG) {
-		/* Missing: say which setting named it, and what makes one. */
-		size_t len = strlen(err->msg);
-		snprintf(err->msg + len, sizeof err->msg - len, " (store.path, %s)",
-			 ctx->cfg->store_where);
-		pl_err_hint(err, "check store.path; 'practlink practitioner add' or 'practitioner "
-				 "import' creates the store");
-	}
-	return st;
-}
-
 practlink_status practlink_store_clean(practlink_ctx *ctx, size_t *removed)
 {
 	practlink_status st;
@@ -303,16 +283,6 @@ practlink_status practlink_store_clean(practlink_ctx *ctx, size_t *removed)
 	if ((st = pl_ctx_store(ctx, &ctx->err)) || ctx->store_is_host)
 		return st;
 	return pl_store_files_clean(ctx->store_data, removed, &ctx->err);
-}
-
-practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
-{
-	return open_store(ctx, false, err);
-}
-
-practlink_status pl_ctx_store_create(practlink_ctx *ctx, pl_err *err)
-{
-	return open_store(ctx, true, err);
 }
 
 practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t *index,

@@ -167,14 +167,15 @@ static practlink_status svc_http(const practlink_services *svc, const practlink_
 
 	memset(resp, 0, sizeof *resp);
 	if (!inst->http) {
-		if (!inst->ctx || !(share = pl_ctx_http_share(inst->ctx, &inst->err)))
-			return inst->ctx
+		if (!inst->env || !inst->env->http ||
+		    !(share = inst->env->share(inst->env->owner, &inst->err)))
+			return inst->env && inst->env->http
 				       ? inst->err.status
 				       : pl_err_set(&inst->err, PRACTLINK_INTERNAL, "no HTTP here");
 		/* The core's own setting in the module's group: tests on loopback. */
 		if ((st = svc->setting_bool(svc, "allow_insecure_http", 0, &insecure)) ||
-		    (st = pl_http_new(share, &inst->ctx->cfg->http, inst->log, insecure,
-				      &inst->ctx->bulk_stop, &inst->http, &inst->err)))
+		    (st = pl_http_new(share, inst->env->http, inst->log, insecure, inst->env->stop,
+				      &inst->http, &inst->err)))
 			return st;
 	}
 	pl_http_set_deadline(inst->http, inst->deadline);
@@ -259,12 +260,12 @@ static void warn_unknown_settings(pl_instance *inst)
 	const config_setting_t *g = ig->settings;
 	bool first;
 
-	if (!inst->ctx || !g)
+	if (!inst->env || !g)
 		return;
-	pthread_mutex_lock(&inst->ctx->lock);
+	pthread_mutex_lock(inst->env->lock);
 	first = !ig->settings_checked;
 	ig->settings_checked = true;
-	pthread_mutex_unlock(&inst->ctx->lock);
+	pthread_mutex_unlock(inst->env->lock);
 	for (int i = 0; first && i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -280,8 +281,8 @@ static void warn_unknown_settings(pl_instance *inst)
 	}
 }
 
-practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
-				  const pl_integration *ig, pl_instance **out, pl_err *err)
+practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const pl_integration *ig,
+				  pl_instance **out, pl_err *err)
 {
 	pl_instance *inst;
 	practlink_status st;
@@ -289,14 +290,14 @@ practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
 	*out = NULL;
 	if (!(inst = calloc(1, sizeof *inst)))
 		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
-	inst->ctx = ctx;
+	inst->env = env;
 	inst->mod = mod;
 	inst->ig = ig;
-	inst->log = ctx ? &ctx->log : NULL;
+	inst->log = env ? env->log : NULL;
 	inst->svc = (practlink_services){
 		.version = PRACTLINK_SERVICES_VERSION,
 		.integration = ig->name,
-		.pms_name = ctx && ctx->cfg ? ctx->cfg->pms_name : "",
+		.pms_name = env ? env->pms_name : "",
 		.setting_string = setting_string,
 		.setting_int = setting_int,
 		.setting_double = setting_double,

@@ -184,10 +184,24 @@ void pl_module_unload(pl_module *mod);
  * the module sees. */
 struct pl_http;
 
+/* What an instance is handed by whoever opens it: the log, the HTTP
+ * policy, the run's stop flag, a lock for what instances share, and the
+ * HTTP share, made on first use by its owner. An instance knows nothing
+ * else of the context. */
+typedef struct pl_env {
+	const pl_log *log;
+	const pl_http_conf *http; /* NULL: no HTTP (tests) */
+	const char *pms_name;
+	atomic_int *stop;
+	pthread_mutex_t *lock;
+	struct pl_http_share *(*share)(void *owner, pl_err *err);
+	void *owner;
+} pl_env;
+
 typedef struct pl_instance {
 	practlink_services svc; /* first: the module's svc is the instance */
-	practlink_ctx *ctx;
-	struct pl_http *http; /* made on the module's first request */
+	const pl_env *env;      /* NULL: no HTTP, no log (tests) */
+	struct pl_http *http;   /* made on the module's first request */
 	const pl_module *mod;
 	const pl_integration *ig;
 	const pl_log *log;
@@ -203,9 +217,9 @@ typedef struct pl_instance {
 	bool opening;
 } pl_instance;
 
-/* Opens mod for integration ig of ctx (NULL: no HTTP, no log; tests). */
-practlink_status pl_instance_open(practlink_ctx *ctx, const pl_module *mod,
-				  const pl_integration *ig, pl_instance **out, pl_err *err);
+/* Opens mod for integration ig in env (NULL: no HTTP, no log; tests). */
+practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const pl_integration *ig,
+				  pl_instance **out, pl_err *err);
 void pl_instance_close(pl_instance *inst);
 /* The name of a step ("exchange"), for messages. */
 const char *pl_step_name(practlink_step step);
@@ -227,6 +241,7 @@ typedef struct pl_worker {
 } pl_worker;
 
 struct pl_key_index;
+struct pl_record;
 
 struct practlink_ctx {
 	pl_err err;
@@ -235,12 +250,16 @@ struct practlink_ctx {
 	char *module_dir;   /* the host's override, or NULL */
 	char *active_module_dir;
 	pl_config *cfg;
+	pl_env env;               /* what instances are handed, once cfg is there */
 	struct pl_loaded *loaded; /* one per integration */
 	const practlink_store_ops *store;
 	void *store_data;
 	bool store_is_host; /* handed in by the host: kept across reloads */
 	pl_worker *main;    /* the worker of the single-practitioner calls */
 	struct pl_key_index *key_index;
+	/* Told of each record saved (the key index, once built): the store
+	 * calls up through this, never by name. */
+	void (*on_save)(practlink_ctx *ctx, const char *id, const struct pl_record *rec);
 	struct pl_http_share *http_share;
 	pthread_mutex_t lock; /* guards what workers make on first use */
 	/* Set by practlink_bulk_stop (a signal handler may call it): workers
@@ -360,6 +379,9 @@ practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out);
 practlink_status pl_store_load(practlink_ctx *ctx, const char *id, pl_record **out, pl_err *err);
 practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigned flags,
 			       pl_err *err);
+/* Calls each with every id in the store, until it returns non-OK. */
+practlink_status pl_store_each(practlink_ctx *ctx, practlink_status (*each)(void *, const char *),
+			       void *arg, pl_err *err);
 practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err);
 void pl_store_unlock(practlink_ctx *ctx, void *token);
 /* One audit line: who did what to whom, and how it ended. Never a key.

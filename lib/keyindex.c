@@ -208,7 +208,8 @@ static practlink_status rebuild(practlink_ctx *ctx)
 		memset(x->emails.slots, 0, x->emails.cap * sizeof *x->emails.slots);
 	x->keys.used = x->emails.used = 0;
 	x->built = time(NULL);
-	return practlink_practitioner_each(ctx, add_from_store, ctx);
+	ctx->on_save = pl_key_index_note; /* kept up to date from here on */
+	return pl_store_each(ctx, add_from_store, ctx, &ctx->err);
 }
 
 /* Looks up hash in table t, confirming each hit with match on the record:

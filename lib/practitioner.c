@@ -368,14 +368,9 @@ practlink_status practlink_practitioner_each(practlink_ctx *ctx,
 	pl_worker *w = NULL;
 	practlink_status st;
 
-	if ((st = prepare(ctx, NULL, NULL, &w)) || (st = pl_ctx_store(ctx, &ctx->err)))
+	if ((st = prepare(ctx, NULL, NULL, &w)))
 		return st;
-	ctx->err.msg[0] = '\0';
-	ctx->err.hint[0] = '\0';
-	st = pl_status_check((int)ctx->store->list(ctx->store_data, each, arg, ctx->err.msg,
-						   sizeof ctx->err.msg));
-	ctx->err.status = st;
-	return st;
+	return pl_store_each(ctx, each, arg, &ctx->err);
 }
 
 /* --- status ---------------------------------------------------------------- */

@@ -9,6 +9,36 @@
 #include <string.h>
 #include <unistd.h>
 
+static practlink_status open_store(practlink_ctx *ctx, bool create, pl_err *err)
+{
+	practlink_status st;
+
+	if (ctx->store)
+		return PRACTLINK_OK;
+	if (!ctx->cfg)
+		return pl_err_set(err, PRACTLINK_CONFIG, "no configuration loaded");
+	st = pl_store_files_open(ctx->cfg->store_path, create, &ctx->store, &ctx->store_data, err);
+	if (st == PRACTLINK_CONFIG) {
+		/* Missing: say which setting named it, and what makes one. */
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof err->msg - len, " (store.path, %s)",
+			 ctx->cfg->store_where);
+		pl_err_hint(err, "check store.path; 'practlink practitioner add' or 'practitioner "
+				 "import' creates the store");
+	}
+	return st;
+}
+
+practlink_status pl_ctx_store(practlink_ctx *ctx, pl_err *err)
+{
+	return open_store(ctx, false, err);
+}
+
+practlink_status pl_ctx_store_create(practlink_ctx *ctx, pl_err *err)
+{
+	return open_store(ctx, true, err);
+}
+
 /* Where id's record lives, for messages. */
 static void where(practlink_ctx *ctx, const char *id, char *buf, size_t size)
 {
@@ -66,8 +96,22 @@ practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigne
 	free(text);
 	if (st != PRACTLINK_OK)
 		err->status = st;
-	else
-		pl_key_index_note(ctx, rec->id, rec);
+	else if (ctx->on_save) /* the key index, when there is one */
+		ctx->on_save(ctx, rec->id, rec);
+	return st;
+}
+
+practlink_status pl_store_each(practlink_ctx *ctx, practlink_status (*each)(void *, const char *),
+			       void *arg, pl_err *err)
+{
+	practlink_status st;
+
+	if ((st = pl_ctx_store(ctx, err)) != PRACTLINK_OK)
+		return st;
+	err->msg[0] = err->hint[0] = '\0';
+	st = pl_status_check(
+		(int)ctx->store->list(ctx->store_data, each, arg, err->msg, sizeof err->msg));
+	err->status = st;
 	return st;
 }
 

@@ -9,7 +9,7 @@
 pl_worker *pl_worker_new(practlink_ctx *ctx)
 {
 	pl_worker *w = calloc(1, sizeof *w);
-	size_t n = practlink_integration_count(ctx);
+	size_t n = ctx->cfg ? ctx->cfg->n_integ : 0;
 
 	if (!w)
 		return NULL;
@@ -47,7 +47,7 @@ practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out)
 			memcpy(w->err.hint, ctx->loaded[ix].err.hint, sizeof w->err.hint);
 			return PRACTLINK_MODULE;
 		}
-		if (pl_instance_open(ctx, mod, &ctx->cfg->integ[ix], &w->inst[ix], &w->err) !=
+		if (pl_instance_open(&ctx->env, mod, &ctx->cfg->integ[ix], &w->inst[ix], &w->err) !=
 		    PRACTLINK_OK)
 			return w->err.status;
 	}

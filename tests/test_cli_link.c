@@ -291,7 +291,7 @@ static char *operator_exchange(const char *id, const char *pms_key)
 	practlink_set_module_dir(ctx, pl_test_env("PL_MODULE_DIR"));
 	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
 	ck_assert_int_eq(
-		pl_instance_open(ctx, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst, &e),
+		pl_instance_open(&ctx->env, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst, &e),
 		PRACTLINK_OK);
 	if (pl_instance_find_user(inst, &p, uid) != PRACTLINK_OK)
 		ck_assert_int_eq(pl_instance_create_user(inst, &p, uid), PRACTLINK_OK);

@@ -297,9 +297,9 @@ static practlink_secret *platform_key_for(const char *id, const char *pms_key)
 	practlink_secret *pms = pl_secret_new(pms_key, strlen(pms_key)), *out = NULL;
 
 	snprintf(email, sizeof email, "%s@clinic.example", id);
-	ck_assert_int_eq(
-		pl_instance_open(ctx, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst, &err),
-		PRACTLINK_OK);
+	ck_assert_int_eq(pl_instance_open(&ctx->env, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0],
+					  &inst, &err),
+			 PRACTLINK_OK);
 	if (pl_instance_find_user(inst, &p, uid) != PRACTLINK_OK)
 		ck_assert_int_eq(pl_instance_create_user(inst, &p, uid), PRACTLINK_OK);
 	ck_assert_int_eq(pl_instance_set_integration(inst, &p, "juvonno"), PRACTLINK_OK);

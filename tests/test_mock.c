@@ -38,7 +38,7 @@ static pl_instance *open_mock(const char *settings)
 		free(path);
 	}
 	ck_assert_ptr_nonnull(pl_ctx_module(ctx, 0));
-	ck_assert_msg(pl_instance_open(ctx, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst,
+	ck_assert_msg(pl_instance_open(&ctx->env, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst,
 				       &err) == PRACTLINK_OK,
 		      "%s", err.msg);
 	return inst;
@@ -195,9 +195,9 @@ START_TEST(fail_open)
 	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
 	practlink_set_module_dir(ctx, pl_test_env("PL_MODULE_DIR"));
 	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
-	ck_assert_int_eq(
-		pl_instance_open(ctx, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0], &inst, &err),
-		PRACTLINK_TRANSIENT);
+	ck_assert_int_eq(pl_instance_open(&ctx->env, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0],
+					  &inst, &err),
+			 PRACTLINK_TRANSIENT);
 	ck_assert_ptr_nonnull(strstr(err.msg, "injected failure at open"));
 	free(path);
 }
@@ -271,8 +271,8 @@ START_TEST(bad_settings)
 		ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
 		practlink_set_module_dir(ctx, pl_test_env("PL_MODULE_DIR"));
 		ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
-		ck_assert_int_eq(pl_instance_open(ctx, pl_ctx_module(ctx, 0), &ctx->cfg->integ[0],
-						  &inst, &err),
+		ck_assert_int_eq(pl_instance_open(&ctx->env, pl_ctx_module(ctx, 0),
+						  &ctx->cfg->integ[0], &inst, &err),
 				 PRACTLINK_CONFIG);
 		ck_assert_msg(strstr(err.msg, cases[i][1]), "'%s' lacks '%s'", err.msg,
 			      cases[i][1]);
