@@ -339,3 +339,25 @@ pl_http_share *pl_ctx_http_share(practlink_ctx *ctx, pl_err *err)
 	pthread_mutex_unlock(&ctx->lock);
 	return share;
 }
+
+/* The context's worker and integration ix, or why not. */
+practlink_status pl_api_prepare(practlink_ctx *ctx, const char *integration, size_t *ix,
+				pl_worker **w)
+{
+	return_val_if_fail(ctx != NULL, PRACTLINK_USAGE);
+	ctx->err.msg[0] = '\0';
+	ctx->err.hint[0] = '\0';
+	if (!ctx->cfg)
+		return pl_err_set(&ctx->err, PRACTLINK_CONFIG, "no configuration loaded");
+	if (!(*w = pl_ctx_main(ctx)))
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	return ix ? pl_ctx_integration(ctx, integration, ix, &ctx->err) : PRACTLINK_OK;
+}
+
+/* Copies the worker's outcome to the context. */
+practlink_status pl_api_done(practlink_ctx *ctx, pl_worker *w, practlink_status st)
+{
+	if (st != PRACTLINK_OK)
+		ctx->err = w->err;
+	return st;
+}

@@ -368,6 +368,12 @@ practlink_status pl_ctx_integration(practlink_ctx *ctx, const char *name, size_t
 				    pl_err *err);
 /* The worker of the single-practitioner calls, made on first use. */
 pl_worker *pl_ctx_main(practlink_ctx *ctx);
+/* For the host API's calls: clears ctx's last error, and finds the
+ * context's worker and (ix not NULL) integration, or says why not. */
+practlink_status pl_api_prepare(practlink_ctx *ctx, const char *integration, size_t *ix,
+				pl_worker **w);
+/* Copies a failure of worker w to ctx's last error; returns st. */
+practlink_status pl_api_done(practlink_ctx *ctx, pl_worker *w, practlink_status st);
 
 /* worker.c: a worker's module instances. */
 pl_worker *pl_worker_new(practlink_ctx *ctx);

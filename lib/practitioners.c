@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* practitioners.c - the host API's calls on practitioners: add and
+ * import (each field checked), remove, and the list. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The longest name or email practlink keeps: a record must stay one the
+ * store accepts, however long the roster's cells. */
+#define FIELD_MAX 256
+
+/* Whether s is UTF-8 (no overlong forms, no surrogates) and holds no
+ * control character (C0, DEL, C1); else the offending byte's position. */
+static size_t text_problem(const char *text, bool *is_control)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	for (size_t i = 0; s[i];) {
+		unsigned char c = s[i];
+		size_t n = c < 0x80                 ? 0
+			   : c >= 0xc2 && c <= 0xdf ? 1
+			   : (c & 0xf0) == 0xe0     ? 2
+			   : c >= 0xf0 && c <= 0xf4 ? 3
+						    : 9;
+		*is_control = c < 0x20 || c == 0x7f ||
+			      (c == 0xc2 && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f);
+		if (*is_control || n == 9)
+			return i + 1;
+		for (size_t k = 1; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i + 1;
+		if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+		    (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+			return i + 1;
+		i += n + 1;
+	}
+	return 0;
+}
+
+/* One of p's text fields: present, not too long, printable UTF-8. */
+static practlink_status check_field(practlink_ctx *ctx, const char *id, const char *what,
+				    const char *value)
+{
+	bool control = false;
+	size_t at;
+
+	if (!value || !*value)
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE, "practitioner %s has no %s", id,
+				  what);
+	if (strlen(value) > FIELD_MAX)
+		return pl_err_set(&ctx->err, PRACTLINK_BAD_DATA,
+				  "the %s of %s is %zu bytes long; at most %d are kept", what, id,
+				  strlen(value), FIELD_MAX);
+	if ((at = text_problem(value, &control)))
+		return pl_err_set(&ctx->err, PRACTLINK_BAD_DATA,
+				  "the %s of %s holds %s at byte %zu", what, id,
+				  control ? "a control character" : "text that is not UTF-8", at);
+	return PRACTLINK_OK;
+}
+
+static practlink_status check_person(practlink_ctx *ctx, const practlink_person *p)
+{
+	practlink_status st;
+
+	if (!p->id || !pl_id_valid(p->id))
+		return pl_err_set(
+			&ctx->err, PRACTLINK_USAGE,
+			"'%s' is not a practitioner id: use 1 to 64 of A-Z a-z 0-9 . _ -, "
+			"beginning with a letter or a digit",
+			p->id ? p->id : "");
+	if ((st = check_field(ctx, p->id, "first name", p->first_name)) ||
+	    (st = check_field(ctx, p->id, "last name", p->last_name)) ||
+	    (st = check_field(ctx, p->id, "email address", p->email)))
+		return st;
+	if (!strchr(p->email, '@'))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "the email address \"%s\" of %s has no '@'", p->email, p->id);
+	if (strpbrk(p->email, " \t"))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				  "the email address \"%s\" of %s holds a space", p->email, p->id);
+	return PRACTLINK_OK;
+}
+
+/* The PMS key of a new practitioner: key (len bytes) normalised and
+ * strong enough, or a new one. */
+static practlink_status new_pms_key(practlink_ctx *ctx, const char *id, const char *key, size_t len,
+				    practlink_secret **out)
+{
+	char made[41];
+	practlink_status st;
+
+	*out = NULL;
+	if (!key) {
+		if ((st = practlink_keygen(made, sizeof made)) != PRACTLINK_OK)
+			return pl_err_set(&ctx->err, st, "cannot generate a PMS key");
+		*out = pl_secret_new(made, strlen(made));
+		explicit_bzero(made, sizeof made);
+		return *out ? PRACTLINK_OK
+			    : pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	}
+	if ((st = pl_key_normalise(key, len, "PMS key", out, &ctx->err)))
+		return st;
+	if (!pl_key_is_strong((*out)->str, (*out)->len)) {
+		pl_secret_free(*out);
+		*out = NULL;
+		pl_err_set(&ctx->err, PRACTLINK_BAD_KEY,
+			   "the PMS key of %s is too weak: at least %d characters, with upper and "
+			   "lower case letters and digits",
+			   id, PRACTLINK_PMS_KEY_MIN);
+		return pl_err_hint(&ctx->err,
+				   "give a stronger key, or none and practlink generates one "
+				   "(practlink keygen)");
+	}
+	return PRACTLINK_OK;
+}
+
+/* Whether id's stored record is p with key (NULL: any key): an unchanged
+ * roster row. Fills what differs otherwise. */
+static bool same_as_stored(practlink_ctx *ctx, const practlink_person *p,
+			   const practlink_secret *key, bool key_given, char *differs, size_t size)
+{
+	pl_record *rec = NULL;
+	pl_err ignored;
+	bool same;
+
+	differs[0] = '\0';
+	if (pl_store_load(ctx, p->id, &rec, &ignored) != PRACTLINK_OK)
+		return false;
+	snprintf(differs, size, "%s%s%s%s",
+		 strcmp(rec->first_name, p->first_name) ? " first_name" : "",
+		 strcmp(rec->last_name, p->last_name) ? " last_name" : "",
+		 strcmp(rec->email, p->email) ? " email" : "",
+		 key_given && !pl_secret_equal(rec->pms_key, key) ? " pms_key" : "");
+	same = !differs[0];
+	pl_record_free(rec);
+	return same;
+}
+
+practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practlink_person *p,
+					       const char *pms_key, size_t len, int *unchanged)
+{
+	pl_record rec = { 0 };
+	pl_worker *w = NULL;
+	practlink_status st;
+	char differs[64];
+
+	return_val_if_fail(p != NULL, PRACTLINK_USAGE);
+	if (unchanged)
+		*unchanged = 0;
+	if ((st = pl_api_prepare(ctx, NULL, NULL, &w)) || (st = check_person(ctx, p)) ||
+	    (st = new_pms_key(ctx, p->id, pms_key, len, &rec.pms_key)))
+		return st;
+	rec.id = (char *)p->id;
+	rec.first_name = (char *)p->first_name;
+	rec.last_name = (char *)p->last_name;
+	rec.email = (char *)p->email;
+	rec.created_at = pl_now();
+	void *lock = NULL;
+	char other[65];
+	st = pl_ctx_store_create(ctx, &ctx->err);
+	/* A platform finds its user by email: two practitioners sharing one
+	 * would be linked to the same user, and all but the last would fail. */
+	if (st == PRACTLINK_OK && pl_find_by_email(ctx, p->email, p->id, other) == PRACTLINK_OK)
+		st = pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				"the email address \"%s\" of %s is %s's already; each practitioner "
+				"needs an email of their own",
+				p->email, p->id, other);
+	/* Under the id's lock, as every write of a record is. */
+	if (st == PRACTLINK_OK &&
+	    (st = pl_store_lock(ctx, p->id, &lock, &ctx->err)) == PRACTLINK_OK)
+		st = pl_store_save(ctx, &rec, PRACTLINK_STORE_CREATE, &ctx->err);
+	pl_store_unlock(ctx, lock);
+	if (st == PRACTLINK_USAGE && unchanged) {
+		/* There already: the same row imported again is no error. */
+		if (same_as_stored(ctx, p, rec.pms_key, pms_key != NULL, differs, sizeof differs)) {
+			*unchanged = 1;
+			st = PRACTLINK_OK;
+		} else if (differs[0]) {
+			pl_err_set(&ctx->err, PRACTLINK_USAGE,
+				   "%s is in the store already, with another%s", p->id, differs);
+		}
+	}
+	if ((!unchanged || !*unchanged) &&
+	    pl_audit(ctx, "add", p->id, NULL, st, st == PRACTLINK_OK ? &ctx->err : NULL) &&
+	    st == PRACTLINK_OK)
+		st = PRACTLINK_STORE;
+	pl_secret_free(rec.pms_key);
+	return st;
+}
+
+practlink_status practlink_practitioner_add(practlink_ctx *ctx, const practlink_person *p,
+					    const char *pms_key, size_t len)
+{
+	return practlink_practitioner_import(ctx, p, pms_key, len, NULL);
+}
+
+practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *id)
+{
+	pl_worker *w = NULL;
+	void *lock;
+	practlink_status st;
+
+	if ((st = pl_api_prepare(ctx, NULL, NULL, &w)))
+		return st;
+	if (!id || !pl_id_valid(id))
+		return pl_err_set(&ctx->err, PRACTLINK_USAGE, "'%s' is not a practitioner id",
+				  id ? id : "");
+	if ((st = pl_store_lock(ctx, id, &lock, &ctx->err)))
+		return st;
+	st = pl_status_check(
+		(int)ctx->store->remove(ctx->store_data, id, ctx->err.msg, sizeof ctx->err.msg));
+	ctx->err.status = st;
+	pl_store_unlock(ctx, lock);
+	if (st == PRACTLINK_OK)
+		pl_key_index_note(ctx, id, NULL);
+	if (pl_audit(ctx, "remove", id, NULL, st, st == PRACTLINK_OK ? &ctx->err : NULL) &&
+	    st == PRACTLINK_OK)
+		st = PRACTLINK_STORE;
+	return st;
+}
+
+practlink_status practlink_practitioner_each(practlink_ctx *ctx,
+					     practlink_status (*each)(void *arg, const char *id),
+					     void *arg)
+{
+	pl_worker *w = NULL;
+	practlink_status st;
+
+	if ((st = pl_api_prepare(ctx, NULL, NULL, &w)))
+		return st;
+	return pl_store_each(ctx, each, arg, &ctx->err);
+}
