@@ -345,17 +345,21 @@ void pl_record_free(pl_record *rec);
 pl_link *pl_record_link(pl_record *rec, const char *integration, bool create);
 void pl_record_drop_link(pl_record *rec, const char *integration);
 const char *pl_state_name(pl_state state);
-/* Now, in Unix seconds; and t as RFC 3339 UTC into buf (21 bytes). */
+/* time.c: now, in Unix seconds; t as RFC 3339 UTC into buf (21 bytes);
+ * and such a text back, or -1 when it is not one. */
 long long pl_now(void);
 void pl_time_format(long long t, char buf[32]);
-/* A key from outside, normalised: surrounding white space removed; inner
- * white space, control characters or nothing left are BAD_KEY. */
+long long pl_time_parse(const char *s);
+/* secret.c: a key from outside, normalised: surrounding white space
+ * removed; inner white space, control characters or nothing left are
+ * BAD_KEY. */
 practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
 				  practlink_secret **out, pl_err *err);
-/* Whether JSON text (len bytes) nests no deeper than max, strings aside:
- * checked before cJSON, whose own limit is far deeper. */
+/* json.c: whether JSON text (len bytes) nests no deeper than max, strings
+ * aside: checked before cJSON, whose own limit is far deeper. */
 bool pl_json_depth_ok(const char *text, size_t len, int max);
-/* Compares two secrets in time independent of where they differ. */
+/* secret.c: compares two secrets in time independent of where they
+ * differ. */
 bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b);
 
 /* The store, opened on first use. Only commands that add practitioners

@@ -126,3 +126,93 @@ void pl_redact(char *text, size_t size, const practlink_secret *key)
 		text[size - 1] = '\0';
 	}
 }
+
+bool pl_secret_equal(const practlink_secret *a, const practlink_secret *b)
+{
+	unsigned char diff = 0;
+
+	if (!a || !b || a->len != b->len)
+		return false;
+	for (size_t i = 0; i < a->len; i++)
+		diff |= (unsigned char)(a->str[i] ^ b->str[i]);
+	return diff == 0;
+}
+
+/* The length of the blank at s (before end) that copy and paste brings
+ * along: ASCII white space, and the Unicode spaces and invisible marks of
+ * web pages and password managers (no-break and narrow no-break space, the
+ * zero-width space, joiners, word joiner, byte order mark, ...); 0 if none. */
+static size_t blank_at(const char *s, const char *end)
+{
+	static const char *const blanks[] = {
+		"\xc2\xa0",     /* U+00A0 no-break space */
+		"\xe1\x9a\x80", /* U+1680 ogham space mark */
+		"\xe1\xa0\x8e", /* U+180E Mongolian vowel separator */
+		"\xe2\x80\xa8", /* U+2028 line separator */
+		"\xe2\x80\xa9", /* U+2029 paragraph separator */
+		"\xe2\x80\xaf", /* U+202F narrow no-break space */
+		"\xe2\x81\x9f", /* U+205F medium mathematical space */
+		"\xe2\x81\xa0", /* U+2060 word joiner */
+		"\xe3\x80\x80", /* U+3000 ideographic space */
+		"\xef\xbb\xbf", /* U+FEFF byte order mark */
+	};
+	const unsigned char *u = (const unsigned char *)s;
+	size_t left = (size_t)(end - s);
+
+	if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		return 1;
+	/* U+2000 to U+200D: the typographic spaces, zero-width space, joiners. */
+	if (left >= 3 && u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x80 && u[2] <= 0x8d)
+		return 3;
+	for (size_t i = 0; i < sizeof blanks / sizeof blanks[0]; i++) {
+		size_t n = strlen(blanks[i]);
+		if (left >= n && memcmp(s, blanks[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* The blank that ends just before end, if any: its length. */
+static size_t blank_before(const char *start, const char *end)
+{
+	for (size_t n = 1; n <= 3 && n <= (size_t)(end - start); n++)
+		if (blank_at(end - n, end) == n)
+			return n;
+	return 0;
+}
+
+practlink_status pl_key_normalise(const char *in, size_t len, const char *what,
+				  practlink_secret **out, pl_err *err)
+{
+	const char *end = in + len;
+	size_t n;
+
+	*out = NULL;
+	/* The seed: "copy API keys exactly, without additional spaces". */
+	while (in < end && (n = blank_at(in, end)))
+		in += n;
+	while (end > in && (n = blank_before(in, end)))
+		end -= n;
+	if (in == end)
+		return pl_err_set(err, PRACTLINK_BAD_KEY, "the %s is empty", what);
+	for (const char *c = in; c < end; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u <= ' ' || u >= 0x7f) {
+			pl_err_set(err, PRACTLINK_BAD_KEY,
+				   "the %s holds %s at character %zu; a key is one word of "
+				   "printable ASCII",
+				   what,
+				   u == ' ' || u == '\t'  ? "a space"
+				   : u < ' ' || u == 0x7f ? "a control character"
+				   : blank_at(c, end)     ? "an invisible space"
+							  : "a character that is not ASCII",
+				   (size_t)(c - in) + 1);
+			return PRACTLINK_BAD_KEY;
+		}
+	}
+	if (!(*out = pl_secret_new(in, (size_t)(end - in))))
+		return pl_err_set(err, PRACTLINK_INTERNAL, "out of memory");
+	return PRACTLINK_OK;
+}
+
+/* Whether text nests no deeper than max, strings aside. */
