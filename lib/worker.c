@@ -54,3 +54,10 @@ practlink_status pl_worker_instance(pl_worker *w, size_t ix, pl_instance **out)
 	*out = w->inst[ix];
 	return PRACTLINK_OK;
 }
+
+pl_worker *pl_ctx_main(practlink_ctx *ctx)
+{
+	if (!ctx->main)
+		ctx->main = pl_worker_new(ctx);
+	return ctx->main;
+}
