@@ -270,8 +270,32 @@ static void summary(struct tally *t)
 	}
 }
 
+/* The run's failures counted by integration and status, for metrics. */
+static size_t count_failures(const struct tally *t, struct cli_failure_count *c, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_failed; i++) {
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (c[k].status == t->failed[i].status &&
+			    strcmp(c[k].integration, t->failed[i].integration) == 0)
+				break;
+		if (k == n) {
+			if (n == max)
+				continue;
+			snprintf(c[n].integration, sizeof c[n].integration, "%s",
+				 t->failed[i].integration);
+			c[n].status = t->failed[i].status;
+			c[n++].count = 0;
+		}
+		c[k].count++;
+	}
+	return n;
+}
+
 int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spec, char **ids,
-	     size_t n_ids, const char *keys_csv)
+	     size_t n_ids, const char *keys_csv, const char *metrics)
 {
 	static const char *const header[] = { "id", "backend_key" };
 	struct tally t = { .o = o, .source = keys_csv, .ids = ids, .n_ids = n_ids };
@@ -322,6 +346,14 @@ int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spe
 		t.audit_failures = practlink_audit_failures(ctx);
 		summary(&t);
 		rc = got_signal ? 128 + got_signal : practlink_exit_code(t.worst);
+	}
+	if (metrics) {
+		struct cli_failure_count counts[64];
+		size_t n = count_failures(&t, counts, sizeof counts / sizeof counts[0]);
+		int mrc = cli_metrics_write(ctx, metrics,
+					    spec->op == PRACTLINK_BULK_VERIFY ? "verify" : "link",
+					    counts, n, rc == 0, (double)(now_ms() - t.t0) / 1000.0);
+		rc = rc ? rc : mrc;
 	}
 	for (size_t i = 0; i < t.n_failed; i++) {
 		free(t.failed[i].message);

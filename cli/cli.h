@@ -75,12 +75,28 @@ int cmd_verify(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 int cmd_rotate(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv);
 
+/* metrics.c: how many practitioners a run failed, on one integration with
+ * one status. */
+struct cli_failure_count {
+	char integration[PRACTLINK_ID_MAX];
+	practlink_status status;
+	size_t count;
+};
+/* Writes path, atomically (mode 0644): the links by integration and state
+ * as the store has them now, the run's failures, when command last
+ * succeeded (now if ok, else as the file said), how long it took, and the
+ * oldest verification by integration. Returns 0, or the exit code after
+ * saying why not. */
+int cli_metrics_write(practlink_ctx *ctx, const char *path, const char *command,
+		      const struct cli_failure_count *failures, size_t n_failures, bool ok,
+		      double seconds);
+
 /* bulk.c: runs spec over ids (n_ids of them), the rows of keys_csv, or
  * the whole store (ids and keys_csv NULL), with a progress bar on a
  * terminal and a summary; SIGINT and SIGTERM stop it cleanly (exit 130,
  * 143). Returns the exit code. */
 int cli_bulk(practlink_ctx *ctx, const struct opts *o, const practlink_bulk *spec, char **ids,
-	     size_t n_ids, const char *keys_csv);
+	     size_t n_ids, const char *keys_csv, const char *metrics);
 
 /* secrets.c: keys in and out, never through argv. */
 /* Reads a key from path ("-": standard input) into buf; the file must be

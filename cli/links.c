@@ -15,6 +15,7 @@ struct run {
 	bool all, assisted, dry_run;
 	const char *key_file; /* --backend-key-file */
 	const char *keys_csv; /* --backend-keys */
+	const char *metrics;  /* --metrics */
 	unsigned jobs;        /* -j */
 };
 
@@ -101,6 +102,7 @@ static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "backend-key-file", required_argument, NULL, 'k' },
 		{ "backend-keys", required_argument, NULL, 'K' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ 0 },
 	};
 	int c;
@@ -114,6 +116,7 @@ static int parse_run(struct run *r, int argc, char **argv, bool is_link)
 				return cli_usage("-j needs a number of jobs, 1 to 256");
 			r->jobs = (unsigned)atoi(optarg);
 			break;
+		case 'M': r->metrics = optarg; break;
 		case 'A':
 		case 'n':
 		case 'k':
@@ -149,7 +152,7 @@ static int run_bulk(struct run *r, unsigned op, int argc, char **argv)
 			     .flags = r->dry_run ? PRACTLINK_LINK_DRY_RUN : 0 };
 
 	return cli_bulk(r->ctx, r->o, &b, r->all ? NULL : argv + optind,
-			r->all ? 0 : (size_t)(argc - optind), r->keys_csv);
+			r->all ? 0 : (size_t)(argc - optind), r->keys_csv, r->metrics);
 }
 
 /* The practitioners a run is about: those named, or every one. */

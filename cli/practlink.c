@@ -41,7 +41,7 @@ static const struct command commands[] = {
 	  "unlinks first." },
 	{ "link", cmd_link,
 	  "link (ID... | --all) [-i INTEGRATION] [-j JOBS] [--assisted] [--dry-run]\n"
-	  "       [--backend-key-file FILE|-] [--backend-keys FILE.csv]",
+	  "       [--backend-key-file FILE|-] [--backend-keys FILE.csv] [--metrics FILE]",
 	  "Links practitioners with the platform: the PMS key goes to the platform,\n"
 	  "the platform's key comes back, the pair is verified and saved. Steps the\n"
 	  "platform has no API for are shown to you, in its words, with the PMS key to\n"
@@ -55,11 +55,13 @@ static const struct command commands[] = {
 	  "Revokes the link on the platform (or says how to, when it has no API for\n"
 	  "it) and forgets the platform's key. The practitioner's PMS key stays.\n"
 	  "Unlinking what is not linked does nothing and succeeds." },
-	{ "verify", cmd_verify, "verify (ID... | --all) [-i INTEGRATION] [-j JOBS]",
+	{ "verify", cmd_verify,
+	  "verify (ID... | --all) [-i INTEGRATION] [-j JOBS] [--metrics FILE]",
 	  "Proves each link with a real request to the platform that reads no patient\n"
 	  "data, and records the result: the link health check, for cron. Without -i,\n"
 	  "every enabled integration; a practitioner never linked there is not due.\n"
-	  "Exits with the worst status of the links it checked." },
+	  "Exits with the worst status of the links it checked. --metrics FILE writes\n"
+	  "the outcome for Prometheus (node_exporter's textfile collector), atomically." },
 	{ "rotate", cmd_rotate, "rotate ID [-i INTEGRATION]",
 	  "Gives the practitioner a new PMS key, exchanges and verifies it; the old\n"
 	  "keys stay in use if any step fails, and status says so." },
@@ -379,6 +381,7 @@ static bool takes_value(const char *word)
 		"--backend-key-file",
 		"--backend-keys",
 		"--state",
+		"--metrics",
 	};
 
 	for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)

@@ -935,6 +935,62 @@ START_TEST(json_on_every_command)
 }
 END_TEST
 
+/* --- metrics for Prometheus ---------------------------------------------------- */
+
+/* The value of the first line of text that begins with name. */
+static long long metric(const char *text, const char *name)
+{
+	const char *at = strstr(text, name);
+
+	ck_assert_msg(at != NULL, "no %s in:\n%s", name, text);
+	return atoll(at + strlen(name));
+}
+
+START_TEST(metrics_for_prometheus)
+{
+	char *path = pl_test_path(clinic, "metrics.prom"), cmd[4400];
+	struct stat st;
+
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p2");
+	ck_assert_int_eq(run("link", "--all", "--metrics", path), 0);
+	ck_assert_int_eq(run("verify", "--all", "--metrics", path), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+	char *text = pl_test_read(path);
+	ck_assert_int_eq(metric(text, "practlink_links{integration=\"mock\",state=\"linked\"} "),
+			 2);
+	long long success =
+		metric(text, "practlink_run_last_success_timestamp_seconds{command=\"verify\"} ");
+	ck_assert_int_gt(success, 1700000000);
+	ck_assert_int_gt(metric(text, "practlink_oldest_verified_timestamp_seconds{"
+				      "integration=\"mock\"} "),
+			 1700000000);
+	expect_in(text, "# TYPE practlink_run_duration_seconds gauge");
+	expect_not_in(text, "clinic.example");
+	/* The format node_exporter reads: promtool says so. */
+	snprintf(cmd, sizeof cmd, "promtool check metrics < %s", path);
+	ck_assert_msg(system(cmd) == 0, "promtool refused %s", path);
+	free(text);
+	/* A failed run: its failures, and the last success left as it was. */
+	sleep(1);
+	pl_test_write(clinic, "integrations.d/mock.conf", 0644,
+		      "mock = { enabled = true; module = \"mock\";\n"
+		      "  settings = { state_dir = \"../mock-state\"; fail_step = \"verify\";\n"
+		      "    fail_status = \"AUTH\"; }; };\n");
+	ck_assert_int_eq(run("verify", "--all", "--metrics", path), 77);
+	text = pl_test_read(path);
+	ck_assert_int_eq(
+		metric(text, "practlink_run_failures{integration=\"mock\",status=\"AUTH\"} "), 2);
+	ck_assert_int_eq(
+		metric(text, "practlink_run_last_success_timestamp_seconds{command=\"verify\"} "),
+		success);
+	ck_assert_msg(system(cmd) == 0, "promtool refused %s", path);
+	free(text);
+	free(path);
+}
+END_TEST
+
 /* --- 11. the fake server refuses what it does not know ------------------------------ */
 
 START_TEST(fake_server_refuses_unknown_options)
@@ -994,6 +1050,7 @@ static Suite *operator_suite(void)
 	tcase_add_test(tc, assisted_walks_through_the_clinic);
 	tcase_add_test(tc, json_on_every_command);
 	tcase_add_test(tc, fake_server_refuses_unknown_options);
+	tcase_add_test(tc, metrics_for_prometheus);
 	suite_add_tcase(s, tc);
 	return s;
 }
