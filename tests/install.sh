@@ -27,7 +27,9 @@ for f in "$prefix/bin/practlink" "$prefix/bin/practlink-fake-physitrack" \
 	"$sysconfdir/practlink/integrations.d/physitrack.conf" \
 	"$prefix/share/man/man1/practlink.1" "$prefix/share/man/man5/practlink.conf.5" \
 	"$prefix/share/man/man7/practlink-module.7" \
-	"$prefix/share/bash-completion/completions/practlink"; do
+	"$prefix/share/bash-completion/completions/practlink" \
+	"$prefix/lib/systemd/system/practlink-verify.service" \
+	"$prefix/lib/systemd/system/practlink-verify.timer" "$sysconfdir/logrotate.d/practlink"; do
 	test -e "$d$f" || fail "not installed: $f"
 done
 test ! -e "$d$moduledir/mock.la" || fail "libtool's .la files are not for modules"
@@ -48,6 +50,9 @@ grep -qF "# module_dir = \"$moduledir\";" "$conf" ||
 grep -qF "path = \"${state#"$d"}\"" "$conf" ||
 	fail "practlink.conf does not show this install's store (${state#"$d"})"
 ! grep -q '@[a-z]*@' "$conf" || fail "practlink.conf kept a placeholder"
+grep -q "^ExecStart=$prefix/bin/practlink -q verify --all" \
+	"$d$prefix/lib/systemd/system/practlink-verify.service" ||
+	fail "the service does not run this install's practlink"
 
 # The man pages render.
 for m in "$d$prefix"/share/man/man*/*; do
