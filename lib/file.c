@@ -28,7 +28,8 @@ practlink_status pl_file_check(const struct stat *st, const char *path, bool dir
 	if (dir && (mode & S_IWOTH) && (mode & S_ISVTX)) {
 		/* /tmp and its like: shared on purpose, never to be closed. */
 		pl_err_set(err, fail,
-			   "%s: a shared folder (mode %04o: anyone may add files to it); practlink "
+			   "%s: a folder open to everyone (mode %04o: anyone may add files to it); "
+			   "practlink "
 			   "trusts only a folder that only root or you can write",
 			   path, mode);
 		return pl_err_hint(err, "use a folder only root can write, such as the one "

@@ -144,10 +144,10 @@ START_TEST(world_writable_folder)
 	expect(mods, "mock", PRACTLINK_MODULE, "world-writable (mode 0777)");
 	ck_assert_int_eq(chmod(mods, 0775), 0);
 	expect(mods, "mock", PRACTLINK_MODULE, "group-writable (mode 0775)");
-	/* The sticky bit does not make a shared folder safe either; and
+	/* The sticky bit does not make a folder open to all safe either; and
 	 * such a folder (/tmp) is never to be closed with chmod. */
 	ck_assert_int_eq(chmod(mods, 01777), 0);
-	expect(mods, "mock", PRACTLINK_MODULE, "a shared folder (mode 1777");
+	expect(mods, "mock", PRACTLINK_MODULE, "a folder open to everyone (mode 1777");
 	{
 		pl_module *mod = NULL;
 		pl_err err = { 0 };
