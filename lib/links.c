@@ -60,9 +60,10 @@ practlink_status practlink_diagnose(practlink_ctx *ctx, const char *id, const ch
 {
 	pl_worker *w = NULL;
 	size_t ix;
-	practlink_status st = pl_api_prepare(ctx, integration, &ix, &w);
+	practlink_status st;
 
 	return_val_if_fail(buf != NULL && size > 0, PRACTLINK_USAGE);
+	st = pl_api_prepare(ctx, integration, &ix, &w);
 	return st ? st : pl_api_done(ctx, w, pl_diagnose_run(w, id, ix, buf, size));
 }
 
