@@ -120,7 +120,7 @@ typedef struct practlink_services practlink_services;
  * "settings" group; a setting of the wrong type is CONFIG, with the file,
  * line and setting recorded as the error.
  */
-#define PRACTLINK_SERVICES_VERSION 2
+#define PRACTLINK_SERVICES_VERSION 3
 struct practlink_services {
 	unsigned version;
 	const char *integration; /* this instance's integration name */
@@ -166,6 +166,18 @@ struct practlink_services {
 	 * with error(), when the status's own hint would not fit the cause
 	 * (a 403 is not a key typed wrong). */
 	void (*hint)(const practlink_services *svc, const char *fmt, ...) PRACTLINK_PRINTF(2, 3);
+
+	/* Version 3. Nonzero once the operation under way should end: the
+	 * run is stopping (SIGINT, practlink_bulk_stop()) or the operation's
+	 * deadline has passed. services->http ends by itself; a module that
+	 * waits on anything else polls this every 100 ms or so and returns
+	 * TRANSIENT. */
+	int (*cancelled)(const practlink_services *svc);
+	/* The main configuration file and the module folder this instance
+	 * was opened from, for a module that starts a helper which must find
+	 * them (exec.so's practlink-module-host). */
+	const char *config_file;
+	const char *module_dir;
 };
 
 /*
@@ -226,6 +238,12 @@ typedef struct practlink_backend {
 	 * TRANSIENT (no answer) or CONFIG (no such API there), with the reason
 	 * given to svc->error. */
 	practlink_status (*probe)(void *instance, char *buf, size_t size);
+
+	/* Whether this instance has an operation for step, for a module whose
+	 * steps depend on how it was opened (exec.so: on the program it runs).
+	 * NULL: every operation the table holds. The core calls no operation
+	 * this denies; it gives the operator that step in manual_step's words. */
+	int (*offers)(void *instance, practlink_step step);
 } practlink_backend;
 
 /* The shortest table of this ABI: everything up to manual_step. */

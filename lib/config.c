@@ -33,8 +33,9 @@ struct parse {
 };
 
 static const struct field main_fields[] = {
-	{ "pms_name", K_STRING }, { "module_dir", K_STRING }, { "integrations_dir", K_STRING },
-	{ "store", K_GROUP },     { "http", K_GROUP },        { "log", K_GROUP },
+	{ "pms_name", K_STRING },    { "module_dir", K_STRING }, { "integrations_dir", K_STRING },
+	{ "store", K_GROUP },        { "http", K_GROUP },        { "log", K_GROUP },
+	{ "module_host", K_STRING },
 };
 static const struct field store_fields[] = { { "type", K_STRING }, { "path", K_STRING } };
 static const struct field http_fields[] = {
@@ -43,10 +44,8 @@ static const struct field http_fields[] = {
 };
 static const struct field log_fields[] = { { "level", K_STRING }, { "target", K_STRING } };
 static const struct field integration_fields[] = {
-	{ "enabled", K_BOOL },
-	{ "module", K_STRING },
-	{ "create_missing_users", K_BOOL },
-	{ "settings", K_GROUP },
+	{ "enabled", K_BOOL },   { "module", K_STRING }, { "create_missing_users", K_BOOL },
+	{ "settings", K_GROUP }, { "isolate", K_BOOL },  { "isolate_timeout_ms", K_INT },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -255,6 +254,8 @@ static practlink_status read_main(struct parse *p, config_t *cf, const char *dir
 				  p->file, line_of(member(store, "type")), s);
 	cfg->store_type = strdup(s);
 	if ((st = dup_path(p, dir, string_of(root, "module_dir", MODULEDIR), &cfg->module_dir)) ||
+	    (st = dup_path(p, dir, string_of(root, "module_host", MODULEHOST),
+			   &cfg->module_host)) ||
 	    (st = dup_path(p, dir, string_of(root, "integrations_dir", "integrations.d"),
 			   &cfg->integrations_dir)) ||
 	    (st = dup_path(p, dir, string_of(store, "path", STATEDIR), &cfg->store_path)) ||
@@ -296,9 +297,38 @@ static practlink_status read_main(struct parse *p, config_t *cf, const char *dir
 	return PRACTLINK_OK;
 }
 
+/*
+ * An isolated module runs in practlink-module-host through exec.so: the
+ * settings exec.so reads are made here, in a tree of their own. The
+ * module's own settings stay where they are, for the host to read.
+ */
+static practlink_status isolate(struct parse *p, const config_setting_t *g, const char *prefix,
+				const char *module_host, pl_integration *ig)
+{
+	config_setting_t *group, *s;
+	long long timeout_ms;
+	practlink_status st;
+
+	ig->isolate = member(g, "isolate") && config_setting_get_bool(member(g, "isolate"));
+	if ((st = int_of(p, g, prefix, "isolate_timeout_ms", 30000, 1, 3600000, &timeout_ms)) ||
+	    !ig->isolate)
+		return st;
+	if (!(ig->host_cf = malloc(sizeof *ig->host_cf)))
+		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
+	config_init(ig->host_cf);
+	group = config_setting_add(config_root_setting(ig->host_cf), "settings", CONFIG_TYPE_GROUP);
+	if (!group || !(s = config_setting_add(group, "program", CONFIG_TYPE_STRING)) ||
+	    !config_setting_set_string(s, module_host) ||
+	    !(s = config_setting_add(group, "timeout_ms", CONFIG_TYPE_INT64)) ||
+	    !config_setting_set_int64(s, timeout_ms))
+		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
+	ig->host_settings = group;
+	return PRACTLINK_OK;
+}
+
 /* Fills ig from integrations.d/<fname>, whose parse tree ig takes over. */
 static practlink_status read_integration(struct parse *p, config_t *cf, const char *fname,
-					 pl_integration *ig)
+					 const char *module_host, pl_integration *ig)
 {
 	const config_setting_t *root = config_root_setting(cf);
 	const config_setting_t *g, *mod;
@@ -351,7 +381,7 @@ static practlink_status read_integration(struct parse *p, config_t *cf, const ch
 	ig->settings = (config_setting_t *)member(g, "settings");
 	if (!ig->name || !ig->module || !ig->file || !ig->dir)
 		return pl_err_set(p->err, PRACTLINK_INTERNAL, "out of memory");
-	return PRACTLINK_OK;
+	return isolate(p, g, prefix, module_host, ig);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -441,7 +471,7 @@ static practlink_status read_integrations(const pl_log *log, pl_config *cfg, pl_
 			ig->cf = NULL;
 		} else {
 			cfg->n_integ++; /* owns ig->cf from here */
-			st = read_integration(&p, ig->cf, names[i], ig);
+			st = read_integration(&p, ig->cf, names[i], cfg->module_host, ig);
 			if (st == PRACTLINK_OK)
 				st = add_file(cfg, path, err);
 		}
@@ -503,6 +533,10 @@ void pl_config_free(pl_config *cfg)
 			config_destroy(ig->cf);
 			free(ig->cf);
 		}
+		if (ig->host_cf) {
+			config_destroy(ig->host_cf);
+			free(ig->host_cf);
+		}
 	}
 	free(cfg->integ);
 	for (size_t i = 0; i < cfg->n_files; i++)
@@ -510,6 +544,7 @@ void pl_config_free(pl_config *cfg)
 	free(cfg->files);
 	free(cfg->pms_name);
 	free(cfg->module_dir);
+	free(cfg->module_host);
 	free(cfg->integrations_dir);
 	free(cfg->store_type);
 	free(cfg->store_path);

@@ -140,7 +140,10 @@ practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 			     .stop = &ctx->bulk_stop,
 			     .lock = &ctx->lock,
 			     .share = share_of,
-			     .owner = ctx };
+			     .owner = ctx,
+			     .config_file = cfg->files[0],
+			     .module_dir = mdir,
+			     .in_host = ctx->in_host };
 	return PRACTLINK_OK;
 }
 

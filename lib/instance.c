@@ -31,6 +31,13 @@ const char *pl_step_name(practlink_step step)
 	return step_names[step];
 }
 
+/* The settings group the module reads: its own, or, for a module isolated
+ * in practlink-module-host, exec.so's. */
+static const config_setting_t *settings_of(const pl_instance *inst)
+{
+	return inst->isolated ? inst->ig->host_settings : inst->ig->settings;
+}
+
 /* The setting name, or NULL when it is absent; a wrong type is CONFIG. */
 static practlink_status lookup(const practlink_services *svc, const char *name, int t1, int t2,
 			       const char *words, const config_setting_t **out)
@@ -39,9 +46,10 @@ static practlink_status lookup(const practlink_services *svc, const char *name, 
 	const config_setting_t *s;
 
 	*out = NULL;
-	if (inst->opening && inst->n_read < sizeof inst->read / sizeof inst->read[0])
-		inst->read[inst->n_read++] = name;
-	if (!inst->ig->settings || !(s = config_setting_get_member(inst->ig->settings, name)))
+	if (inst->opening && inst->n_read < sizeof inst->read / sizeof inst->read[0] &&
+	    (inst->read[inst->n_read] = strdup(name)))
+		inst->n_read++;
+	if (!settings_of(inst) || !(s = config_setting_get_member(settings_of(inst), name)))
 		return PRACTLINK_OK;
 	if (config_setting_type(s) != t1 && config_setting_type(s) != t2)
 		return pl_err_set(&inst->err, PRACTLINK_CONFIG,
@@ -147,6 +155,17 @@ static void svc_error(const practlink_services *svc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Whether the operation under way should end: the run stops, or its
+ * deadline passed. */
+static int svc_cancelled(const practlink_services *svc)
+{
+	const pl_instance *inst = of(svc);
+
+	if (inst->env && inst->env->stop && atomic_load(inst->env->stop))
+		return 1;
+	return inst->deadline && pl_now_ms() >= inst->deadline;
+}
+
 static void svc_hint(const practlink_services *svc, const char *fmt, ...)
 {
 	pl_instance *inst = of(svc);
@@ -237,7 +256,7 @@ static bool has_word(const char *text, const char *word)
  * core adds where it is: file and line. */
 static void locate_setting(const pl_instance *inst, pl_err *err)
 {
-	const config_setting_t *g = inst->ig->settings;
+	const config_setting_t *g = settings_of(inst);
 	char msg[sizeof err->msg];
 
 	memcpy(msg, err->msg, sizeof msg);
@@ -257,7 +276,7 @@ static void locate_setting(const pl_instance *inst, pl_err *err)
 static void warn_unknown_settings(pl_instance *inst)
 {
 	pl_integration *ig = (pl_integration *)inst->ig;
-	const config_setting_t *g = ig->settings;
+	const config_setting_t *g = settings_of(inst);
 	bool first;
 
 	if (!inst->env || !g)
@@ -281,6 +300,13 @@ static void warn_unknown_settings(pl_instance *inst)
 	}
 }
 
+static void forget_read(pl_instance *inst)
+{
+	for (size_t k = 0; k < inst->n_read; k++)
+		free(inst->read[k]);
+	inst->n_read = 0;
+}
+
 practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const pl_integration *ig,
 				  pl_instance **out, pl_err *err)
 {
@@ -294,6 +320,7 @@ practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const
 	inst->mod = mod;
 	inst->ig = ig;
 	inst->log = env ? env->log : NULL;
+	inst->isolated = ig->isolate && !(env && env->in_host);
 	inst->svc = (practlink_services){
 		.version = PRACTLINK_SERVICES_VERSION,
 		.integration = ig->name,
@@ -312,6 +339,9 @@ practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const
 		.http_free = svc_http_free,
 		.core = inst,
 		.hint = svc_hint,
+		.cancelled = svc_cancelled,
+		.config_file = env ? env->config_file : NULL,
+		.module_dir = env ? env->module_dir : NULL,
 	};
 	pthread_once(&guard_once, guard);
 	inst->opening = true;
@@ -328,10 +358,12 @@ practlink_status pl_instance_open(const pl_env *env, const pl_module *mod, const
 		memcpy(err->hint, inst->err.hint, sizeof err->hint);
 		if (st == PRACTLINK_CONFIG && !err->hint[0])
 			pl_err_hint(err, "correct that setting in %s", ig->file);
+		forget_read(inst);
 		free(inst);
 		return st;
 	}
 	warn_unknown_settings(inst);
+	forget_read(inst);
 	*out = inst;
 	return PRACTLINK_OK;
 }
@@ -428,6 +460,23 @@ practlink_status pl_instance_probe(pl_instance *inst, char *buf, size_t size)
 	begin(inst, PRACTLINK_STEP_VERIFY);
 	inst->step = "probe";
 	return end(inst, inst->mod->be->probe(inst->handle, buf, size));
+}
+
+bool pl_instance_offers(const pl_instance *inst, practlink_step step)
+{
+	const practlink_backend *be = inst->mod->be;
+	bool has;
+
+	switch (step) {
+	case PRACTLINK_STEP_FIND_USER: has = be->find_user != NULL; break;
+	case PRACTLINK_STEP_CREATE_USER: has = be->create_user != NULL; break;
+	case PRACTLINK_STEP_SET_INTEGRATION: has = be->set_integration != NULL; break;
+	case PRACTLINK_STEP_EXCHANGE: has = be->exchange != NULL; break;
+	case PRACTLINK_STEP_REVOKE: has = be->revoke != NULL; break;
+	case PRACTLINK_STEP_VERIFY: return true;
+	default: return false;
+	}
+	return has && (!be->offers || be->offers(inst->handle, step));
 }
 
 practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p)

@@ -140,12 +140,18 @@ typedef struct pl_integration {
 	bool create_missing_users;
 	config_t *cf;               /* the file's parse tree, owned */
 	config_setting_t *settings; /* the module's own group, or NULL */
-	bool settings_checked;      /* unknown settings warned about (ctx->lock) */
+	/* isolate = true: the module runs in practlink-module-host, through
+	 * exec.so, whose settings (program, timeout_ms) are host_settings. */
+	bool isolate;
+	config_t *host_cf;
+	config_setting_t *host_settings;
+	bool settings_checked; /* unknown settings warned about (ctx->lock) */
 } pl_integration;
 
 typedef struct pl_config {
 	char *pms_name;
 	char *module_dir;
+	char *module_host; /* practlink-module-host, for isolated modules */
 	char *integrations_dir;
 	char *store_type;
 	char *store_path;
@@ -196,6 +202,9 @@ typedef struct pl_env {
 	pthread_mutex_t *lock;
 	struct pl_http_share *(*share)(void *owner, pl_err *err);
 	void *owner;
+	const char *config_file; /* the main file, and the module folder: */
+	const char *module_dir;  /* for a module's helper to find them */
+	bool in_host;            /* practlink-module-host: isolate nothing */
 } pl_env;
 
 typedef struct pl_instance {
@@ -211,10 +220,12 @@ typedef struct pl_instance {
 	long long deadline; /* one budget for all of an operation's requests, or 0 */
 	/* The keys of the operation under way, withheld from its words. */
 	const practlink_secret *flight[2];
-	/* The settings the module read while opening: the rest are unknown. */
-	const char *read[32];
+	/* The settings the module read while opening: the rest are unknown.
+	 * Copies: a name may live in the module's memory (exec.so's). */
+	char *read[32];
 	size_t n_read;
 	bool opening;
+	bool isolated; /* exec.so running the module in practlink-module-host */
 } pl_instance;
 
 /* Opens mod for integration ig in env (NULL: no HTTP, no log; tests). */
@@ -255,6 +266,7 @@ struct practlink_ctx {
 	const practlink_store_ops *store;
 	void *store_data;
 	bool store_is_host; /* handed in by the host: kept across reloads */
+	bool in_host;       /* practlink-module-host: isolate nothing */
 	pl_worker *main;    /* the worker of the single-practitioner calls */
 	struct pl_key_index *key_index;
 	/* Told of each record saved (the key index, once built): the store
@@ -289,6 +301,9 @@ practlink_status pl_instance_exchange(pl_instance *inst, const practlink_person 
 				      practlink_secret **backend_key);
 practlink_status pl_instance_revoke(pl_instance *inst, const practlink_person *p);
 practlink_status pl_instance_probe(pl_instance *inst, char *buf, size_t size);
+/* Whether the instance has an operation for step (the table's, and the
+ * module's offers() when it has one). */
+bool pl_instance_offers(const pl_instance *inst, practlink_step step);
 practlink_status pl_instance_verify(pl_instance *inst, const practlink_person *p,
 				    const practlink_secret *pms_key,
 				    const practlink_secret *backend_key);

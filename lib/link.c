@@ -45,19 +45,9 @@ struct job {
 
 static bool has_op(const struct job *j, practlink_step step)
 {
-	const practlink_backend *be = j->inst->mod->be;
-
 	if (j->force_manual && step != PRACTLINK_STEP_VERIFY)
 		return false;
-	switch (step) {
-	case PRACTLINK_STEP_FIND_USER: return be->find_user != NULL;
-	case PRACTLINK_STEP_CREATE_USER: return be->create_user != NULL;
-	case PRACTLINK_STEP_SET_INTEGRATION: return be->set_integration != NULL;
-	case PRACTLINK_STEP_EXCHANGE: return be->exchange != NULL;
-	case PRACTLINK_STEP_REVOKE: return be->revoke != NULL;
-	case PRACTLINK_STEP_VERIFY: return true;
-	}
-	return false;
+	return pl_instance_offers(j->inst, step);
 }
 
 /* A failed module operation: its words, under the job's error. */

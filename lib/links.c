@@ -12,12 +12,12 @@
 static bool automatic(pl_worker *w, size_t ix, bool rotate)
 {
 	pl_instance *inst;
-	const practlink_backend *be;
 
 	if (pl_worker_instance(w, ix, &inst) != PRACTLINK_OK)
 		return true; /* let the run report why */
-	be = inst->mod->be;
-	return be->exchange && (rotate || (be->find_user && be->set_integration));
+	return pl_instance_offers(inst, PRACTLINK_STEP_EXCHANGE) &&
+	       (rotate || (pl_instance_offers(inst, PRACTLINK_STEP_FIND_USER) &&
+			   pl_instance_offers(inst, PRACTLINK_STEP_SET_INTEGRATION)));
 }
 
 practlink_status practlink_link(practlink_ctx *ctx, const char *id, const char *integration,

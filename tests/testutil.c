@@ -46,11 +46,43 @@ char *pl_test_path(const char *dir, const char *rel)
 	return path;
 }
 
+/*
+ * With PL_TEST_BACKEND=exec, an integration on mock.so is written to run
+ * on exec.so and examples/exec-backend/mockplatform.py instead: the same
+ * platform, out of process, so that a suite written for mock.so runs
+ * unchanged against exec.so. NULL when text is not such a file.
+ */
+static char *as_exec(const char *rel, const char *text)
+{
+	static const char mock[] = "module = \"mock\";";
+	const char *backend = getenv("PL_TEST_BACKEND"), *at, *settings;
+	char *out, *program;
+
+	if (!backend || strcmp(backend, "exec") != 0 || strncmp(rel, "integrations.d/", 15) != 0 ||
+	    !(at = strstr(text, mock)))
+		return NULL;
+	ck_assert(asprintf(&program, "program = \"%s/examples/exec-backend/mockplatform.py\";",
+			   pl_test_env("PL_SRCDIR")) > 0);
+	if ((settings = strstr(text, "settings = {")))
+		ck_assert(asprintf(&out, "%.*smodule = \"exec\";%.*s%s %s", (int)(at - text), text,
+				   (int)(settings + 12 - at - (sizeof mock - 1)),
+				   at + sizeof mock - 1, program, settings + 12) > 0);
+	else
+		ck_assert(asprintf(&out, "%.*smodule = \"exec\"; settings = { %s };%s",
+				   (int)(at - text), text, program, at + sizeof mock - 1) > 0);
+	free(program);
+	return out;
+}
+
 void pl_test_write(const char *dir, const char *rel, mode_t mode, const char *text)
 {
-	char *path = pl_test_path(dir, rel);
-	size_t len = strlen(text);
+	char *path = pl_test_path(dir, rel), *exec = as_exec(rel, text);
+	size_t len;
 	int fd;
+
+	if (exec)
+		text = exec;
+	len = strlen(text);
 
 	for (char *slash = strchr(path + strlen(dir) + 1, '/'); slash;
 	     slash = strchr(slash + 1, '/')) {
@@ -64,6 +96,7 @@ void pl_test_write(const char *dir, const char *rel, mode_t mode, const char *te
 	ck_assert(fchmod(fd, mode) == 0);
 	close(fd);
 	free(path);
+	free(exec);
 }
 
 void pl_test_unlink(const char *dir, const char *rel)

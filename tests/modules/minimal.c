@@ -4,12 +4,14 @@
  * as bad_status.so, whose verify answers a status outside the enum, which
  * the core must treat as INTERNAL; as exiting.so and crashing.so, whose
  * verify ends the process (exit(0), SIGSEGV), which the core must not
- * report as success. */
+ * report as success; and as aborting.so and hanging.so, for modules
+ * isolated in practlink-module-host. */
 #include "practlink-module.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static practlink_status op_open(const practlink_services *svc, void **instance)
 {
@@ -30,6 +32,13 @@ static practlink_status op_verify(void *instance, const practlink_person *p,
 #endif
 #ifdef VERIFY_CRASHES
 	raise(SIGSEGV);
+#endif
+#ifdef VERIFY_ABORTS
+	abort();
+#endif
+#ifdef VERIFY_HANGS
+	for (;;)
+		pause();
 #endif
 	return (practlink_status)VERIFY_RESULT;
 }
