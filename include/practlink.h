@@ -101,6 +101,9 @@ typedef struct practlink_integration_info {
 	/* Whether the module links with no one's help: it can find the user,
 	 * set the integration and exchange the keys. */
 	int automatic;
+	/* isolate = true: the module runs in practlink-module-host, and the
+	 * version, ABI and path above are exec.so's, which speaks to it. */
+	int isolated;
 } practlink_integration_info;
 
 /* How many integrations the configuration has. */

@@ -40,6 +40,7 @@ practlink_status practlink_integration_get(practlink_ctx *ctx, size_t i,
 	all.file = ig->file;
 	all.enabled = ig->enabled;
 	all.create_missing_users = ig->create_missing_users;
+	all.isolated = ig->isolate;
 	all.load_status = mod ? PRACTLINK_OK : ctx->loaded[i].err.status;
 	all.load_error = mod ? NULL : ctx->loaded[i].err.msg;
 	all.module_path = mod ? mod->path : NULL;

@@ -341,6 +341,8 @@ START_TEST(an_isolated_module_serves_every_step)
 	ck_assert_int_eq(run_isolated("verify", "--all"), 0);
 	ck_assert_msg(run_isolated("doctor") == 0, "%s", out);
 	expect_in(out, "the mock platform answers");
+	ck_assert_int_eq(run_isolated("modules"), 0);
+	expect_in(out, "/exec.so (isolated: through practlink-module-host)");
 }
 END_TEST
 
