@@ -68,8 +68,8 @@ int cmd_modules(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 			}
 			cJSON_AddItemToArray(doc, m);
 		} else if (in.load_status == PRACTLINK_OK) {
-			printf("%-16s %-12s %-4u %-8s %s%s\n", in.name, in.module, in.abi, in.version,
-			       in.module_path,
+			printf("%-16s %-12s %-4u %-8s %s%s\n", in.name, in.module, in.abi,
+			       in.version, in.module_path,
 			       in.isolated ? " (isolated: through practlink-module-host)" : "");
 		} else {
 			printf("%-16s %-12s %-4s %-8s error: %s\n", in.name, in.module, "-", "-",

@@ -41,6 +41,7 @@ static const struct field store_fields[] = { { "type", K_STRING }, { "path", K_S
 static const struct field http_fields[] = {
 	{ "connect_timeout_ms", K_INT }, { "timeout_ms", K_INT }, { "retries", K_INT },
 	{ "max_response_bytes", K_INT }, { "ca_file", K_STRING }, { "proxy", K_STRING },
+	{ "max_rate", K_INT },
 };
 static const struct field log_fields[] = { { "level", K_STRING }, { "target", K_STRING } };
 static const struct field integration_fields[] = {
@@ -279,7 +280,8 @@ static practlink_status read_main(struct parse *p, config_t *cf, const char *dir
 			 &cfg->http.timeout_ms)) ||
 	    (st = int_of(p, http, "http.", "retries", 3, 0, 20, &cfg->http.retries)) ||
 	    (st = int_of(p, http, "http.", "max_response_bytes", 1048576, 1024, 1073741824,
-			 &cfg->http.max_response_bytes)))
+			 &cfg->http.max_response_bytes)) ||
+	    (st = int_of(p, http, "http.", "max_rate", 0, 0, 1000000, &cfg->http.max_rate)))
 		return st;
 
 	s = string_of(log, "level", "info");

@@ -36,8 +36,13 @@ static void drop_config(practlink_ctx *ctx)
 	if (!ctx->store_is_host)
 		drop_store(ctx);
 	if (ctx->cfg)
-		for (size_t i = 0; i < ctx->cfg->n_integ; i++)
+		for (size_t i = 0; i < ctx->cfg->n_integ; i++) {
 			pl_module_unload(ctx->loaded[i].mod);
+			if (ctx->pacers)
+				pl_pacer_free(ctx->pacers[i]);
+		}
+	free(ctx->pacers);
+	ctx->pacers = NULL;
 	free(ctx->loaded);
 	pl_config_free(ctx->cfg);
 	free(ctx->active_module_dir);
@@ -93,6 +98,24 @@ const char *practlink_errhint(const practlink_ctx *ctx)
 }
 
 /* The context's HTTP share, for its instances. */
+/* Integration ig's pacer in this context, made on first use; NULL when
+ * out of memory (the requests then go unpaced). */
+static pl_pacer *pacer_of(void *owner, const pl_integration *ig)
+{
+	practlink_ctx *ctx = owner;
+	size_t i = (size_t)(ig - ctx->cfg->integ);
+	pl_pacer *p;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->pacers)
+		ctx->pacers = calloc(ctx->cfg->n_integ, sizeof *ctx->pacers);
+	if (ctx->pacers && !ctx->pacers[i])
+		ctx->pacers[i] = pl_pacer_new((double)ctx->cfg->http.max_rate);
+	p = ctx->pacers ? ctx->pacers[i] : NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return p;
+}
+
 static pl_http_share *share_of(void *owner, pl_err *err)
 {
 	return pl_ctx_http_share(owner, err);
@@ -140,6 +163,7 @@ practlink_status practlink_load_config(practlink_ctx *ctx, const char *path)
 			     .stop = &ctx->bulk_stop,
 			     .lock = &ctx->lock,
 			     .share = share_of,
+			     .pacer = pacer_of,
 			     .owner = ctx,
 			     .config_file = cfg->files[0],
 			     .module_dir = mdir,

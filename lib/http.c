@@ -41,6 +41,7 @@ struct pl_http {
 	CURL *easy;
 	CURLSH *share;
 	const atomic_int *stop; /* the run's stop flag, or NULL */
+	pl_pacer *pacer;        /* the integration's pace in this run, or NULL */
 	long long deadline;     /* a budget over several requests, or 0 */
 	const pl_http_conf *conf;
 	const pl_log *log;
@@ -140,8 +141,8 @@ void pl_http_share_free(pl_http_share *s)
 }
 
 practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
-			     bool allow_insecure, const atomic_int *stop, pl_http **out,
-			     pl_err *err)
+			     pl_pacer *pacer, bool allow_insecure, const atomic_int *stop,
+			     pl_http **out, pl_err *err)
 {
 	pl_http *h = calloc(1, sizeof *h);
 
@@ -152,6 +153,7 @@ practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, con
 	}
 	h->conf = conf;
 	h->log = log;
+	h->pacer = pacer;
 	h->allow_insecure = allow_insecure;
 	if (getrandom(&h->rng, sizeof h->rng, 0) != sizeof h->rng)
 		h->rng = (uint64_t)time(NULL);
@@ -518,6 +520,20 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 					req->url, h->conf->timeout_ms);
 			break;
 		}
+		if (h->pacer) {
+			long long turn = (pl_pacer_turn(h->pacer) - pl_now_us() + 999) / 1000;
+			if (turn >= remaining) {
+				st = pl_err_set(err, PRACTLINK_TRANSIENT,
+						"%s: no turn to ask within %lld ms: the platform "
+						"asked practlink to slow down",
+						req->url, h->conf->timeout_ms);
+				break;
+			}
+			sleep_ms(h, turn);
+			if (stopped(h))
+				continue;
+			remaining = deadline - now_ms();
+		}
 		setup(h, req, headers, remaining);
 		rc = curl_easy_perform(h->easy);
 		code = 0;
@@ -529,6 +545,19 @@ practlink_status pl_http_request(pl_http *h, const practlink_http_request *req,
 		pl_log_msg(h->log, PRACTLINK_LOG_DEBUG, "%s %s: %s%ld (attempt %d)", req->method,
 			   req->url, rc == CURLE_OK ? "HTTP " : curl_easy_strerror(rc), code,
 			   attempt + 1);
+		/* A 429 slows every worker down, and is no failure of this
+		 * request's own: it is asked again at its turn, until the timeout,
+		 * unless the platform asks for more time than is left. */
+		if (rc == CURLE_OK && h->pacer &&
+		    pl_pacer_answered(h->pacer, code, retry_after, h->log, req->url) &&
+		    code == 429 && req->idempotent) {
+			remaining = deadline - now_ms();
+			if (retry_after <= 0 ||
+			    (retry_after <= remaining / 1000 && retry_after * 1000 < remaining)) {
+				attempt--;
+				continue;
+			}
+		}
 		bool again = req->idempotent && attempt < h->conf->retries &&
 			     (rc == CURLE_OK ? retryable_code(code)
 					     : retryable_error(rc) && !old_tls(h, rc));

@@ -193,8 +193,10 @@ static practlink_status svc_http(const practlink_services *svc, const practlink_
 				       : pl_err_set(&inst->err, PRACTLINK_INTERNAL, "no HTTP here");
 		/* The core's own setting in the module's group: tests on loopback. */
 		if ((st = svc->setting_bool(svc, "allow_insecure_http", 0, &insecure)) ||
-		    (st = pl_http_new(share, inst->env->http, inst->log, insecure, inst->env->stop,
-				      &inst->http, &inst->err)))
+		    (st = pl_http_new(
+			     share, inst->env->http, inst->log,
+			     inst->env->pacer ? inst->env->pacer(inst->env->owner, inst->ig) : NULL,
+			     insecure, inst->env->stop, &inst->http, &inst->err)))
 			return st;
 	}
 	pl_http_set_deadline(inst->http, inst->deadline);

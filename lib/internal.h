@@ -126,8 +126,9 @@ typedef struct pl_http_conf {
 	long long timeout_ms;
 	long long retries;
 	long long max_response_bytes;
-	char *ca_file; /* NULL: the system's */
-	char *proxy;   /* NULL: none */
+	long long max_rate; /* requests a second per integration; 0: none */
+	char *ca_file;      /* NULL: the system's */
+	char *proxy;        /* NULL: none */
 } pl_http_conf;
 
 typedef struct pl_integration {
@@ -201,6 +202,8 @@ typedef struct pl_env {
 	atomic_int *stop;
 	pthread_mutex_t *lock;
 	struct pl_http_share *(*share)(void *owner, pl_err *err);
+	/* The pace of integration ig's requests in this run; NULL: none. */
+	struct pl_pacer *(*pacer)(void *owner, const struct pl_integration *ig);
 	void *owner;
 	const char *config_file; /* the main file, and the module folder: */
 	const char *module_dir;  /* for a module's helper to find them */
@@ -273,7 +276,8 @@ struct practlink_ctx {
 	 * calls up through this, never by name. */
 	void (*on_save)(practlink_ctx *ctx, const char *id, const struct pl_record *rec);
 	struct pl_http_share *http_share;
-	pthread_mutex_t lock; /* guards what workers make on first use */
+	struct pl_pacer **pacers; /* one per integration, made on first use */
+	pthread_mutex_t lock;     /* guards what workers make on first use */
 	/* Set by practlink_bulk_stop (a signal handler may call it): workers
 	 * take no new practitioner, and requests in flight end (http.c). A
 	 * lock-free atomic int is safe in a handler. */
@@ -452,9 +456,24 @@ void pl_http_share_free(pl_http_share *share);
 /* One worker's client, under conf's policy. A request in flight, or its
  * back-off, ends within a tenth of a second of *stop turning non-zero
  * (stop may be NULL: nothing stops it but its timeout). */
+/* pacer.c ------------------------------------------------------------------ */
+/* One integration's pace, shared by the workers of a run (see pacer.c). */
+typedef struct pl_pacer pl_pacer;
+pl_pacer *pl_pacer_new(double max_rate);
+void pl_pacer_free(pl_pacer *p);
+/* When the next request may go (pl_now_us() time); its slot is taken. */
+long long pl_pacer_turn(pl_pacer *p);
+/* Tells the pacer how a request was answered; true when the platform
+ * asked to slow down (429, 503): every worker now waits, and the request
+ * may be sent again at its next turn. */
+bool pl_pacer_answered(pl_pacer *p, long code, long long retry_after_s, const pl_log *log,
+		       const char *url);
+long long pl_now_us(void);
+
+/* pacer: NULL for no pacing. */
 practlink_status pl_http_new(pl_http_share *share, const pl_http_conf *conf, const pl_log *log,
-			     bool allow_insecure, const atomic_int *stop, pl_http **out,
-			     pl_err *err);
+			     pl_pacer *pacer, bool allow_insecure, const atomic_int *stop,
+			     pl_http **out, pl_err *err);
 /* Ends requests at deadline_ms (CLOCK_MONOTONIC milliseconds; 0: none)
  * as well as at their own timeout: one budget for several requests. */
 void pl_http_set_deadline(pl_http *h, long long deadline_ms);

@@ -18,6 +18,7 @@
  *   POST /_control/practitioners   lines as in a state file
  *   POST /_control/fault           one SPEC, for the next /api/ requests:
  *        latency MS | status CODE N | retry-after SECONDS N | hang N | reset N |
+ *        ratelimit N/s (429 with Retry-After past N answers a second; stays) |
  *        truncated N | malformed N | oversized N BYTES | redirect N | echo N | none
  *   GET  /_control/stats           "requests PATH N" lines and "connections N"
  * SIGTERM or SIGINT stops it cleanly.
@@ -71,6 +72,11 @@ static struct {
 	long fault_arg;  /* status code, seconds or bytes */
 	long fault_left; /* how many more requests it hits */
 	long latency_ms;
+	/* ratelimit N/s: at most N answers a second (a window per second of
+	 * the clock), the rest 429 with Retry-After; 0: no limit. */
+	long rate_limit;
+	long long window;
+	long in_window, ratelimited;
 	struct {
 		char path[64];
 		long n;
@@ -144,12 +150,21 @@ static bool set_fault(const char *spec)
 	int n = sscanf(spec, "%31s %ld %ld %1s", kind, &a, &b, extra);
 	bool known = false;
 
+	if (sscanf(spec, "ratelimit %ld/s%1s", &a, extra) == 1 && a >= 0) {
+		pthread_mutex_lock(&fake.lock);
+		fake.rate_limit = a;
+		pthread_mutex_unlock(&fake.lock);
+		return true;
+	}
+
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (strcmp(kind, kinds[i].kind) == 0 && n == kinds[i].args + 1 && a >= 0 && b >= 0)
 			known = true;
 	if (!known)
 		return false;
 	pthread_mutex_lock(&fake.lock);
+	if (strcmp(kind, "none") == 0)
+		fake.rate_limit = 0;
 	fake.fault = F_NONE;
 	fake.fault_left = a;
 	fake.fault_arg = 0;
@@ -193,9 +208,34 @@ static int usage(FILE *f, int rc)
 		   "[--fault SPEC]\n"
 		   "  R: us, uk, ca, au, nz or staging; SPEC: latency MS | status CODE N |\n"
 		   "  retry-after SECONDS N | hang N | reset N | truncated N | malformed N |\n"
-		   "  oversized N BYTES | redirect N | echo N | none (see "
+		   "  oversized N BYTES | redirect N | echo N | ratelimit N/s | none (see "
 		   "practlink-fake-physitrack(1))\n");
 	return rc;
+}
+
+/* Whether this request is one too many for the current second; then the
+ * seconds until the next one, for Retry-After. */
+static long over_rate(void)
+{
+	struct timespec ts;
+	long long now_ms;
+	long wait = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	pthread_mutex_lock(&fake.lock);
+	if (fake.rate_limit > 0) {
+		if (now_ms / 1000 != fake.window) {
+			fake.window = now_ms / 1000;
+			fake.in_window = 0;
+		}
+		if (++fake.in_window > fake.rate_limit) {
+			fake.ratelimited++;
+			wait = 1; /* the next second, rounded up as Retry-After is */
+		}
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return wait;
 }
 
 /* The fault for this request, used up as it is taken. */
@@ -363,6 +403,11 @@ static enum MHD_Result api(struct MHD_Connection *c, const char *region, const c
 
 	if (fake.latency_ms > 0)
 		sleep_ms(fake.latency_ms);
+	if ((arg = over_rate()) > 0) {
+		snprintf(secs, sizeof secs, "%ld", arg);
+		return answer(c, 429, "{\"errors\":[\"Rate limit exceeded\"]}", "Retry-After",
+			      secs);
+	}
 	switch ((f = take_fault(&arg))) {
 	case F_STATUS: return errors(c, (unsigned)arg, "Service unavailable");
 	case F_RETRY_AFTER:
@@ -420,7 +465,8 @@ static enum MHD_Result stats(struct MHD_Connection *c)
 	for (int i = 0; i < MAX_PATHS && fake.paths[i].path[0]; i++)
 		len += (size_t)snprintf(body + len, sizeof body - len, "requests %s %ld\n",
 					fake.paths[i].path, fake.paths[i].n);
-	snprintf(body + len, sizeof body - len, "connections %ld\n", fake.connections);
+	snprintf(body + len, sizeof body - len, "connections %ld\nratelimited %ld\n",
+		 fake.connections, fake.ratelimited);
 	pthread_mutex_unlock(&fake.lock);
 	return answer(c, MHD_HTTP_OK, body, NULL, NULL);
 }

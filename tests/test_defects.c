@@ -241,7 +241,7 @@ static void raw_stop(struct raw_server *r)
 	pthread_join(r->thread, NULL);
 }
 
-static const pl_http_conf test_http = { 1000, 2000, 3, 1048576, NULL, NULL };
+static const pl_http_conf test_http = { 1000, 2000, 3, 1048576, 0, NULL, NULL };
 
 /* An HTTP client for tests, plain HTTP to loopback allowed. */
 static pl_http *client(pl_http_share **share)
@@ -250,7 +250,8 @@ static pl_http *client(pl_http_share **share)
 	pl_err e;
 
 	ck_assert_int_eq(pl_http_share_new(share, &e), PRACTLINK_OK);
-	ck_assert_int_eq(pl_http_new(*share, &test_http, NULL, true, NULL, &h, &e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(*share, &test_http, NULL, NULL, true, NULL, &h, &e),
+			 PRACTLINK_OK);
 	return h;
 }
 
@@ -868,7 +869,7 @@ static pid_t tls_server(const char *dir, const char *cert, const char *extra, un
 /* One GET to url with http.ca_file ca (NULL: the system's). */
 static practlink_status tls_get(const char *url, const char *ca, pl_err *e)
 {
-	pl_http_conf conf = { 2000, 4000, 0, 1048576, (char *)ca, NULL };
+	pl_http_conf conf = { 2000, 4000, 0, 1048576, 0, (char *)ca, NULL };
 	pl_http_share *share;
 	pl_http *h = NULL;
 	practlink_http_response resp;
@@ -876,7 +877,7 @@ static practlink_status tls_get(const char *url, const char *ca, pl_err *e)
 	practlink_status st;
 
 	ck_assert_int_eq(pl_http_share_new(&share, e), PRACTLINK_OK);
-	ck_assert_int_eq(pl_http_new(share, &conf, NULL, false, NULL, &h, e), PRACTLINK_OK);
+	ck_assert_int_eq(pl_http_new(share, &conf, NULL, NULL, false, NULL, &h, e), PRACTLINK_OK);
 	memset(e, 0, sizeof *e);
 	st = pl_http_request(h, &get, &resp, e);
 	if (st == PRACTLINK_OK) {
