@@ -59,6 +59,13 @@ void cli_put_cell(const char *text, size_t width);
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Prints doc as JSON on stdout and frees it. */
 void cli_print_json(cJSON *doc);
+/* A JSON array printed an item at a time, none held: cli_stream_item
+ * prints and frees each; cli_stream_end closes it ([] when empty). */
+struct cli_stream {
+	size_t n;
+};
+void cli_stream_item(struct cli_stream *s, cJSON *item);
+void cli_stream_end(struct cli_stream *s);
 /* The worse of two statuses, by exit code. */
 practlink_status cli_worse(practlink_status a, practlink_status b);
 /* t as RFC 3339 UTC, or "-" for 0, into buf. */

@@ -500,38 +500,10 @@ static cJSON *status_object(const practlink_link_info *in)
 	return x;
 }
 
-struct rows {
-	cJSON **v;
-	size_t n, cap;
-};
-
-static practlink_status collect(void *arg, const practlink_link_info *in)
-{
-	struct rows *r = arg;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		cJSON **v = realloc(r->v, cap * sizeof *v);
-		if (!v)
-			return PRACTLINK_INTERNAL;
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n++] = status_object(in);
-	return PRACTLINK_OK;
-}
-
 static const char *str(const cJSON *o, const char *name)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, name));
 	return s ? s : "-";
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
-	int c = strcmp(str(x, "id"), str(y, "id"));
-	return c ? c : strcmp(str(x, "integration"), str(y, "integration"));
 }
 
 /* Column widths of the status table, from what it will show. */
@@ -568,15 +540,47 @@ static void print_row(const cJSON *x, const struct widths *w)
 	}
 }
 
+/* The status table is printed in two passes over the store, the first
+ * for the widths of its columns: no row is held. */
+struct table {
+	struct widths w;
+	struct cli_stream json;
+	bool json_out, widths_only;
+	size_t rows;
+};
+
+static practlink_status table_row(void *arg, const practlink_link_info *in)
+{
+	struct table *t = arg;
+	cJSON *x;
+
+	t->rows++;
+	if (t->widths_only) {
+		t->w.id = wider(t->w.id, in->id);
+		t->w.integration = wider(t->w.integration, in->integration);
+		t->w.user = wider(t->w.user, in->user_id ? in->user_id : "-");
+		return PRACTLINK_OK;
+	}
+	x = status_object(in);
+	if (!x)
+		return PRACTLINK_INTERNAL;
+	if (t->json_out) {
+		cli_stream_item(&t->json, x);
+	} else {
+		print_row(x, &t->w);
+		cJSON_Delete(x);
+	}
+	return PRACTLINK_OK;
+}
+
 int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "integration", required_argument, NULL, 'i' },
 		{ 0 },
 	};
-	const char *integration = NULL;
-	struct rows r = { NULL, 0, 0 };
-	cJSON *doc = NULL;
+	const char *integration = NULL, *id;
+	struct table t = { .w = { 2, 11, 4 }, .json_out = o->json };
 	practlink_status st;
 	int c;
 
@@ -587,40 +591,25 @@ int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage("status takes at most one ID");
-	st = practlink_status_each(ctx, optind < argc ? argv[optind] : NULL, integration, collect,
-				   &r);
-	if (st != PRACTLINK_OK && r.n == 0) {
-		free(r.v);
-		return cli_fail(ctx, st); /* nothing to show: only why */
-	}
-	/* Sorted for people; the store hands them over in no order. */
-	if (r.n)
-		qsort(r.v, r.n, sizeof *r.v, by_id);
-	struct widths w = { 2, 11, 4 };
-	for (size_t i = 0; i < r.n; i++) {
-		w.id = wider(w.id, str(r.v[i], "id"));
-		w.integration = wider(w.integration, str(r.v[i], "integration"));
-		w.user = wider(w.user, str(r.v[i], "user_id"));
-	}
-	if (o->json) {
-		doc = cJSON_CreateArray();
-	} else {
-		cli_put_cell("ID", w.id + 1);
-		cli_put_cell("INTEGRATION", w.integration + 1);
+	id = optind < argc ? argv[optind] : NULL;
+	if (!o->json) {
+		t.widths_only = true;
+		st = practlink_status_each(ctx, id, integration, table_row, &t);
+		if (st != PRACTLINK_OK && t.rows == 0)
+			return cli_fail(ctx, st); /* nothing to show: only why */
+		t.widths_only = false;
+		t.rows = 0;
+		cli_put_cell("ID", t.w.id + 1);
+		cli_put_cell("INTEGRATION", t.w.integration + 1);
 		printf("%-9s ", "STATE");
-		cli_put_cell("USER", w.user + 1);
+		cli_put_cell("USER", t.w.user + 1);
 		printf("%-20s %-20s %-4s %s\n", "LINKED", "VERIFIED", "KEY", "ERROR");
 	}
-	for (size_t i = 0; i < r.n; i++) {
-		if (doc) {
-			cJSON_AddItemToArray(doc, r.v[i]);
-		} else {
-			print_row(r.v[i], &w);
-			cJSON_Delete(r.v[i]);
-		}
-	}
-	free(r.v);
-	if (doc)
-		cli_print_json(doc);
+	/* In id order, from the library: rows come and go, none is kept. */
+	st = practlink_status_each(ctx, id, integration, table_row, &t);
+	if (st != PRACTLINK_OK && t.rows == 0 && o->json)
+		return cli_fail(ctx, st);
+	if (o->json)
+		cli_stream_end(&t.json);
 	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
 }

@@ -201,30 +201,6 @@ static practlink_status gather(void *arg, const practlink_link_info *in)
 	return PRACTLINK_OK;
 }
 
-static int by_id(const void *a, const void *b)
-{
-	const cJSON *x = *(cJSON *const *)a, *y = *(cJSON *const *)b;
-
-	return strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(x, "id")),
-		      cJSON_GetStringValue(cJSON_GetObjectItem(y, "id")));
-}
-
-/* Sorts the array's items by id, in place. */
-static void sort_by_id(cJSON *array)
-{
-	size_t n = (size_t)cJSON_GetArraySize(array), i = 0;
-	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
-
-	if (!v)
-		return;
-	while (cJSON_GetArraySize(array))
-		v[i++] = cJSON_DetachItemFromArray(array, 0);
-	qsort(v, n, sizeof *v, by_id);
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(array, v[i]);
-	free(v);
-}
-
 static const char *text_of(const cJSON *o, const char *name)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, name));
@@ -238,72 +214,50 @@ static void full_name(const cJSON *p, char *buf, size_t size)
 
 static practlink_status print_id(void *arg, const char *id)
 {
-	struct people *pp = arg;
-
-	cJSON_AddItemToArray(pp->all, cJSON_CreateString(id));
-	return PRACTLINK_OK;
+	return puts(id) == EOF ? PRACTLINK_INTERNAL : PRACTLINK_OK;
 }
 
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(cJSON_GetStringValue(*(cJSON *const *)a),
-		      cJSON_GetStringValue(*(cJSON *const *)b));
-}
-
-/* list --ids: ids only, sorted, without reading a record. */
+/* list --ids: ids only, in order, without reading a record. */
 static int list_ids(practlink_ctx *ctx)
 {
-	struct people pp = { cJSON_CreateArray(), NULL };
-	practlink_status st = practlink_practitioner_each(ctx, print_id, &pp);
-	size_t n = (size_t)cJSON_GetArraySize(pp.all), i = 0;
-	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
-	const cJSON *x;
+	practlink_status st = practlink_practitioner_each(ctx, print_id, NULL);
 
-	cJSON_ArrayForEach(x, pp.all)
-	{
-		if (v)
-			v[i++] = (cJSON *)x;
-	}
-	if (v)
-		qsort(v, n, sizeof *v, by_string);
-	for (i = 0; v && i < n; i++)
-		puts(cJSON_GetStringValue(v[i]));
-	free(v);
-	cJSON_Delete(pp.all);
 	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
 }
 
-static int list(practlink_ctx *ctx, const struct opts *o)
+/* The list is printed a practitioner at a time, as their links come in id
+ * order: the table in two passes, the first for its widths; none kept. */
+struct listing {
+	struct people pp; /* the practitioner in hand, in pp.all */
+	struct cli_stream json;
+	bool json_out, widths_only;
+	size_t w_id, w_name, w_email, people;
+};
+
+/* Shows (or measures) the practitioner in hand, and lets go of them. */
+static void flush_person(struct listing *ls)
 {
-	struct people pp = { cJSON_CreateArray(), NULL };
-	size_t w_id = 2, w_name = 4, w_email = 5;
-	practlink_status st = practlink_status_each(ctx, NULL, NULL, gather, &pp);
-	const cJSON *p, *l;
+	cJSON *p = cJSON_DetachItemFromArray(ls->pp.all, 0), *l;
 	char name[600];
 
-	sort_by_id(pp.all);
-	if (o->json) {
-		cli_print_json(pp.all);
-		return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
-	}
-	cJSON_ArrayForEach(p, pp.all)
-	{
-		full_name(p, name, sizeof name);
-		w_id = cli_width(text_of(p, "id")) > w_id ? cli_width(text_of(p, "id")) : w_id;
-		w_name = cli_width(name) > w_name ? cli_width(name) : w_name;
-		w_email = cli_width(text_of(p, "email")) > w_email ? cli_width(text_of(p, "email"))
-								   : w_email;
-	}
-	cli_put_cell("ID", w_id + 2);
-	cli_put_cell("NAME", w_name + 2);
-	cli_put_cell("EMAIL", w_email + 2);
-	printf("LINKS\n");
-	cJSON_ArrayForEach(p, pp.all)
-	{
-		full_name(p, name, sizeof name);
-		cli_put_cell(text_of(p, "id"), w_id + 2);
-		cli_put_cell(name, w_name + 2);
-		cli_put_cell(text_of(p, "email"), w_email + 2);
+	if (!p)
+		return;
+	ls->people++;
+	full_name(p, name, sizeof name);
+	if (ls->widths_only) {
+		ls->w_id = cli_width(text_of(p, "id")) > ls->w_id ? cli_width(text_of(p, "id"))
+								  : ls->w_id;
+		ls->w_name = cli_width(name) > ls->w_name ? cli_width(name) : ls->w_name;
+		ls->w_email = cli_width(text_of(p, "email")) > ls->w_email
+				      ? cli_width(text_of(p, "email"))
+				      : ls->w_email;
+	} else if (ls->json_out) {
+		cli_stream_item(&ls->json, p);
+		return;
+	} else {
+		cli_put_cell(text_of(p, "id"), ls->w_id + 2);
+		cli_put_cell(name, ls->w_name + 2);
+		cli_put_cell(text_of(p, "email"), ls->w_email + 2);
 		cJSON_ArrayForEach(l, cJSON_GetObjectItem(p, "links"))
 		{
 			printf("%s%s=%s", l == cJSON_GetObjectItem(p, "links")->child ? "" : " ",
@@ -311,7 +265,54 @@ static int list(practlink_ctx *ctx, const struct opts *o)
 		}
 		printf("\n");
 	}
-	cJSON_Delete(pp.all);
+	cJSON_Delete(p);
+}
+
+static practlink_status list_link(void *arg, const practlink_link_info *in)
+{
+	struct listing *ls = arg;
+	const cJSON *p = cJSON_GetArrayItem(ls->pp.all, 0);
+
+	if (p && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(p, "id")), in->id) != 0)
+		flush_person(ls);
+	return gather(&ls->pp, in);
+}
+
+static practlink_status list_pass(practlink_ctx *ctx, struct listing *ls)
+{
+	practlink_status st = practlink_status_each(ctx, NULL, NULL, list_link, ls);
+
+	flush_person(ls);
+	return st;
+}
+
+static int list(practlink_ctx *ctx, const struct opts *o)
+{
+	struct listing ls = { .pp = { cJSON_CreateArray(), NULL },
+			      .json_out = o->json,
+			      .w_id = 2,
+			      .w_name = 4,
+			      .w_email = 5 };
+	practlink_status st = PRACTLINK_OK;
+
+	if (!o->json) {
+		ls.widths_only = true;
+		st = list_pass(ctx, &ls);
+		if (st != PRACTLINK_OK && ls.people == 0) {
+			cJSON_Delete(ls.pp.all);
+			return cli_fail(ctx, st); /* nothing to show: only why */
+		}
+		ls.widths_only = false;
+		ls.people = 0;
+		cli_put_cell("ID", ls.w_id + 2);
+		cli_put_cell("NAME", ls.w_name + 2);
+		cli_put_cell("EMAIL", ls.w_email + 2);
+		printf("LINKS\n");
+	}
+	st = list_pass(ctx, &ls);
+	if (o->json && (st == PRACTLINK_OK || ls.people))
+		cli_stream_end(&ls.json);
+	cJSON_Delete(ls.pp.all);
 	return st == PRACTLINK_OK ? 0 : cli_fail(ctx, st);
 }
 

@@ -265,6 +265,23 @@ void cli_print_json(cJSON *doc)
 	cli_json_printed = true;
 }
 
+void cli_stream_item(struct cli_stream *s, cJSON *item)
+{
+	char *text = cJSON_Print(item);
+
+	if (text)
+		printf("%s%s", s->n++ ? ", " : "[", text);
+	free(text);
+	cJSON_Delete(item);
+	cli_json_printed = true;
+}
+
+void cli_stream_end(struct cli_stream *s)
+{
+	puts(s->n ? "]" : "[]");
+	cli_json_printed = true;
+}
+
 practlink_status cli_worse(practlink_status a, practlink_status b)
 {
 	return practlink_exit_code(b) > practlink_exit_code(a) ? b : a;

@@ -206,7 +206,9 @@ practlink_status practlink_practitioner_add(practlink_ctx *ctx, const practlink_
 practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practlink_person *p,
 					       const char *pms_key, size_t len, int *unchanged);
 practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *id);
-/* Calls each with every practitioner's id until it returns non-OK. */
+/* Calls each with every practitioner's id, in byte order of id, until it
+ * returns non-OK. Memory does not grow with the store: past 65,536 ids
+ * they are sorted through temporary files ($TMPDIR). */
 practlink_status practlink_practitioner_each(practlink_ctx *ctx,
 					     practlink_status (*each)(void *arg, const char *id),
 					     void *arg);
@@ -241,8 +243,9 @@ typedef struct practlink_link_info {
 	int unlink_pending;     /* an unlink is unfinished: run it again */
 } practlink_link_info;
 
-/* Calls each for practitioner id (NULL: every one) on every integration
- * (or only on integration when not NULL), until each returns non-OK. */
+/* Calls each for practitioner id (NULL: every one, in byte order of id) on
+ * every integration (or only on integration when not NULL), until each
+ * returns non-OK. */
 practlink_status practlink_status_each(practlink_ctx *ctx, const char *id, const char *integration,
 				       practlink_status (*each)(void *arg,
 								const practlink_link_info *info),

@@ -409,6 +409,13 @@ practlink_status pl_store_load(practlink_ctx *ctx, const char *id, pl_record **o
 practlink_status pl_store_save(practlink_ctx *ctx, const pl_record *rec, unsigned flags,
 			       pl_err *err);
 /* Calls each with every id in the store, until it returns non-OK. */
+/* pl_store_each in byte order of id, in memory that does not grow with
+ * the store (sorted.c): runs of pl_sort_run_ids ids (65,536; tests make
+ * it small), merged through temporary files when there are several. */
+extern size_t pl_sort_run_ids;
+practlink_status pl_store_each_sorted(practlink_ctx *ctx,
+				      practlink_status (*each)(void *, const char *), void *arg,
+				      pl_err *err);
 practlink_status pl_store_each(practlink_ctx *ctx, practlink_status (*each)(void *, const char *),
 			       void *arg, pl_err *err);
 practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err);

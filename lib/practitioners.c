@@ -229,5 +229,5 @@ practlink_status practlink_practitioner_each(practlink_ctx *ctx,
 
 	if ((st = pl_api_prepare(ctx, NULL, NULL, &w)))
 		return st;
-	return pl_store_each(ctx, each, arg, &ctx->err);
+	return pl_store_each_sorted(ctx, each, arg, &ctx->err);
 }

@@ -110,6 +110,45 @@ START_TEST(never_faster_than_max_rate)
 }
 END_TEST
 
+static practlink_status note_id(void *arg, const char *id)
+{
+	char ***ids = arg;
+
+	**ids = strdup(id);
+	(*ids)++;
+	return PRACTLINK_OK;
+}
+
+/* Every id once, in byte order, whether the ids fit one run or are
+ * merged from several through temporary files. */
+START_TEST(ids_in_order_in_runs)
+{
+	static const size_t runs[] = { 65536, 100, 7 };
+	char *path, *ids[1000], **next;
+	practlink_ctx *ctx;
+
+	clinic_of(1000, "");
+	path = pl_test_path(clinic, "practlink.conf");
+	ck_assert_int_eq(practlink_new(&ctx), PRACTLINK_OK);
+	ck_assert_int_eq(practlink_load_config(ctx, path), PRACTLINK_OK);
+	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+		pl_sort_run_ids = runs[r];
+		next = ids;
+		ck_assert_int_eq(practlink_practitioner_each(ctx, note_id, &next), PRACTLINK_OK);
+		ck_assert_int_eq(next - ids, 1000);
+		for (int i = 0; i < 1000; i++) {
+			char want[32];
+			snprintf(want, sizeof want, "bench%06d", i);
+			ck_assert_str_eq(ids[i], want);
+			free(ids[i]);
+		}
+	}
+	pl_sort_run_ids = 65536;
+	practlink_free(ctx);
+	free(path);
+}
+END_TEST
+
 /* A setting out of range is refused with its file and line. */
 START_TEST(max_rate_is_checked)
 {
@@ -129,6 +168,7 @@ int main(void)
 	tcase_add_test(tc, a_rate_limited_platform);
 	tcase_add_test(tc, never_faster_than_max_rate);
 	tcase_add_test(tc, max_rate_is_checked);
+	tcase_add_test(tc, ids_in_order_in_runs);
 	suite_add_tcase(s, tc);
 	return pl_test_main(s);
 }

@@ -146,7 +146,7 @@ static void log_stderr_line(struct exec *x)
 static void drain_stderr(struct exec *x)
 {
 	char chunk[4096];
-	ssize_t n;
+	ssize_t n = -1;
 
 	while (x->err >= 0 && (n = read(x->err, chunk, sizeof chunk)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
