@@ -37,7 +37,7 @@ struct tally {
 	size_t n_rows, cap_rows;
 	size_t next;
 	/* What came of it. */
-	size_t total, done;
+	size_t total, done, elsewhere;
 	size_t statuses[64];
 	size_t states[4];
 	struct failure *failed;
@@ -97,6 +97,7 @@ static void done(void *arg, const practlink_outcome *o)
 	struct tally *t = arg;
 
 	t->done++;
+	t->elsewhere += o->elsewhere != 0;
 	t->statuses[o->status < 64 ? o->status : PRACTLINK_INTERNAL]++;
 	for (int i = 0; i < 4; i++)
 		if (strcmp(o->state, state_names[i]) == 0)
@@ -157,7 +158,8 @@ static void key_row(void *arg, size_t line, size_t n, char **f, const char *prob
 				"expected two fields, id,backend_key",
 				"unlinked",
 				NULL,
-				"" };
+				"",
+				0 };
 
 	if (problem)
 		o.message = problem;
@@ -205,6 +207,7 @@ static void summary(struct tally *t)
 		cJSON_AddNumberToObject(doc, "total", (double)t->done);
 		cJSON_AddBoolToObject(doc, "interrupted", got_signal != 0);
 		cJSON_AddNumberToObject(doc, "audit_failures", (double)t->audit_failures);
+		cJSON_AddNumberToObject(doc, "done_elsewhere", (double)t->elsewhere);
 		states = cJSON_AddObjectToObject(doc, "states");
 		for (int i = 0; i < 4; i++)
 			if (t->states[i])
@@ -246,6 +249,9 @@ static void summary(struct tally *t)
 		if (t->statuses[i])
 			printf(" %s %zu", practlink_status_name(i), t->statuses[i]);
 	printf("\n");
+	if (t->elsewhere)
+		printf("done elsewhere: %zu (another run did them after this one began)\n",
+		       t->elsewhere);
 	if (t->audit_failures)
 		printf("audit lines not written: %zu (the operations stand; the trail lacks "
 		       "them)\n",

@@ -165,9 +165,16 @@ typedef struct practlink_store_ops {
 	/* Version 2: appends one line of the audit trail, OK only once it is
 	 * written; used instead of audit when set. */
 	practlink_status (*audit_line)(void *data, const char *line, char *err, size_t err_size);
+	/* Version 3: lock, without waiting: TRANSIENT at once when another
+	 * thread or process holds id's lock. Bulk runs take practitioners
+	 * with it, so that several runs on one store split the work; a store
+	 * without it is locked with lock, and runs take turns instead. */
+	practlink_status (*trylock)(void *data, const char *id, void **token, char *err,
+				    size_t err_size);
 } practlink_store_ops;
-/* 2 added audit_line; a table of version 1 (without it) is still taken. */
-#define PRACTLINK_STORE_OPS_VERSION 2
+/* 2 added audit_line, 3 trylock; tables of versions 1 and 2 are still
+ * taken. */
+#define PRACTLINK_STORE_OPS_VERSION 3
 enum {
 	PRACTLINK_STORE_CREATE = 1 << 0,
 	PRACTLINK_STORE_LAZY = 1 << 1,
@@ -342,6 +349,10 @@ typedef struct practlink_outcome {
 	const char *state;
 	const char *integration;
 	const char *hint; /* what to do about a failure: its cause's, or the status's */
+	/* Done elsewhere: another run (another process, another host) did
+	 * this after this run began - verified or linked it - so this one
+	 * left it as it was. */
+	int elsewhere;
 } practlink_outcome;
 
 typedef struct practlink_bulk {

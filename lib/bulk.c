@@ -12,6 +12,15 @@
  * itself takes no lock but the queue's, the outcome callback's, and the
  * store's per-practitioner locks. Memory is that of the queue, whatever
  * the size of the clinic.
+ *
+ * Several runs on one store - processes on one host, or hosts sharing a
+ * store - split the work instead of repeating it: a link or verify takes
+ * each practitioner's lock without waiting, and one that another run
+ * holds is put aside and taken, waiting then, once the rest is done; one
+ * that another run verified or linked after this one began is left as it
+ * is and counted as done elsewhere. (Runs started together start some
+ * milliseconds apart: what one did before another began, the other does
+ * again.)
  */
 #include "internal.h"
 
@@ -27,6 +36,7 @@ struct item {
 	char id[PRACTLINK_ID_MAX];
 	char *key; /* LINK_KEYS: the operator's key */
 	size_t line;
+	size_t first; /* put aside: the integration it was put aside at */
 };
 
 struct run {
@@ -42,6 +52,11 @@ struct run {
 	bool closed; /* the producer has finished */
 	pthread_mutex_t done_lock;
 	practlink_status worst;
+	bool split;     /* link, verify: busy practitioners wait for the end */
+	bool last_pass; /* the practitioners put aside, their locks waited for */
+	long long since;
+	struct item *later; /* busy in the first pass (done_lock) */
+	size_t n_later, cap_later;
 };
 
 static atomic_int *stop_flag(practlink_ctx *ctx)
@@ -129,6 +144,24 @@ static practlink_status one(struct run *r, pl_worker *w, struct item *it, size_t
 	}
 }
 
+/* Keeps a practitioner another run holds for the last pass. Out of
+ * memory, it is left to the other run. */
+static void put_aside(struct run *r, const struct item *it)
+{
+	pthread_mutex_lock(&r->done_lock);
+	if (r->n_later == r->cap_later) {
+		size_t cap = r->cap_later ? 2 * r->cap_later : 64;
+		struct item *more = realloc(r->later, cap * sizeof *more);
+		if (more) {
+			r->later = more;
+			r->cap_later = cap;
+		}
+	}
+	if (r->n_later < r->cap_later)
+		r->later[r->n_later++] = *it;
+	pthread_mutex_unlock(&r->done_lock);
+}
+
 static void *worker(void *arg)
 {
 	struct run *r = arg;
@@ -142,9 +175,13 @@ static void *worker(void *arg)
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	w = pl_worker_new(r->ctx);
+	if (w) {
+		w->try_lock = r->split && !r->last_pass;
+		w->since = r->split ? r->since : 0;
+	}
 
 	while (w && pop(r, &it)) {
-		for (size_t i = 0; i < r->n_ix; i++) {
+		for (size_t i = it.first; i < r->n_ix; i++) {
 			practlink_status st = one(r, w, &it, r->ix[i]);
 			practlink_outcome o = { it.id,
 						it.line,
@@ -152,8 +189,14 @@ static void *worker(void *arg)
 						st ? w->err.msg : "",
 						pl_state_name(w->state),
 						r->ctx->cfg->integ[r->ix[i]].name,
-						st ? pl_err_hint_of(&w->err) : "" };
+						st ? pl_err_hint_of(&w->err) : "",
+						w->elsewhere };
 
+			if (w->busy) { /* another run has it: at the end, then */
+				it.first = i;
+				put_aside(r, &it);
+				break;
+			}
 			pthread_mutex_lock(&r->done_lock);
 			if (practlink_exit_code(st) > practlink_exit_code(r->worst))
 				r->worst = st;
@@ -170,7 +213,7 @@ static void *worker(void *arg)
 static practlink_status from_store(void *arg, const char *id)
 {
 	struct run *r = arg;
-	struct item it = { { 0 }, NULL, 0 };
+	struct item it = { { 0 }, NULL, 0, 0 };
 
 	snprintf(it.id, sizeof it.id, "%s", id);
 	return push(r, &it) ? PRACTLINK_OK : PRACTLINK_USAGE; /* USAGE: stopped */
@@ -180,6 +223,12 @@ static practlink_status produce(struct run *r)
 {
 	struct item it;
 
+	if (r->last_pass) {
+		for (size_t i = 0; i < r->n_later; i++)
+			if (!push(r, &r->later[i]))
+				break;
+		return PRACTLINK_OK;
+	}
 	if (!r->b->next)
 		return pl_store_each(r->ctx, from_store, r, &r->ctx->err);
 	for (;;) {
@@ -226,12 +275,38 @@ static practlink_status prepare(struct run *r)
 	return PRACTLINK_OK;
 }
 
+/* One pass of the run: jobs workers over what produce gives them. */
+static practlink_status pass(struct run *r, pthread_t *threads, unsigned jobs)
+{
+	unsigned started = 0;
+	practlink_status st;
+
+	r->closed = false;
+	r->head = r->count = 0;
+	for (; started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, worker, r) != 0)
+			break;
+	st = started ? produce(r) : pl_err_set(&r->ctx->err, PRACTLINK_INTERNAL, "no threads");
+	if (st == PRACTLINK_USAGE && atomic_load(&r->ctx->bulk_stop))
+		st = PRACTLINK_OK; /* the listing stopped because we asked it to */
+	pthread_mutex_lock(&r->lock);
+	r->closed = true;
+	pthread_cond_broadcast(&r->more);
+	pthread_mutex_unlock(&r->lock);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	/* Items left in the queue by a stop were never started. */
+	for (size_t i = 0; i < r->count; i++)
+		wipe_key(&r->queue[(r->head + i) % r->cap]);
+	return st;
+}
+
 practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *given)
 {
 	practlink_bulk all = { .size = sizeof all }, *b = &all;
 	struct run r = { .ctx = ctx, .b = b, .worst = PRACTLINK_OK };
 	pthread_t threads[MAX_JOBS];
-	unsigned started = 0, jobs;
+	unsigned jobs;
 	practlink_status st;
 
 	return_val_if_fail(ctx != NULL && given != NULL, PRACTLINK_USAGE);
@@ -269,21 +344,14 @@ practlink_status practlink_bulk_run(practlink_ctx *ctx, const practlink_bulk *gi
 	pthread_mutex_init(&r.done_lock, NULL);
 	pthread_cond_init(&r.more, NULL);
 	pthread_cond_init(&r.room, NULL);
-	for (; started < jobs; started++)
-		if (pthread_create(&threads[started], NULL, worker, &r) != 0)
-			break;
-	st = started ? produce(&r) : pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "no threads");
-	if (st == PRACTLINK_USAGE && atomic_load(&ctx->bulk_stop))
-		st = PRACTLINK_OK; /* the listing stopped because we asked it to */
-	pthread_mutex_lock(&r.lock);
-	r.closed = true;
-	pthread_cond_broadcast(&r.more);
-	pthread_mutex_unlock(&r.lock);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	/* Items left in the queue by a stop were never started. */
-	for (size_t i = 0; i < r.count; i++)
-		wipe_key(&r.queue[(r.head + i) % r.cap]);
+	r.split = b->op != PRACTLINK_BULK_LINK_KEYS && !(b->flags & PRACTLINK_LINK_DRY_RUN);
+	r.since = pl_wall_ms();
+	st = pass(&r, threads, jobs);
+	if (st == PRACTLINK_OK && r.n_later && !atomic_load(&ctx->bulk_stop)) {
+		r.last_pass = true;
+		st = pass(&r, threads, jobs);
+	}
+	free(r.later);
 	free(r.queue);
 	free(r.ix);
 	pthread_cond_destroy(&r.more);

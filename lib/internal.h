@@ -252,6 +252,11 @@ typedef struct pl_worker {
 	size_t n_inst;
 	pl_err err;
 	pl_state state; /* the link's state when the last job ended */
+	/* Bulk runs: take practitioners without waiting for their lock
+	 * (busy: the job did nothing, for later), and leave what was done
+	 * since the run began (elsewhere: the job did nothing, done). */
+	bool try_lock, busy, elsewhere;
+	long long since; /* when the run began, pl_wall_ms() */
 } pl_worker;
 
 struct pl_key_index;
@@ -333,6 +338,9 @@ typedef struct pl_link {
 	practlink_secret *backend_key;     /* NULL until exchanged */
 	practlink_secret *pending_pms_key; /* a rotation's new key, until verified */
 	long long linked_at, verified_at, updated_at;
+	/* linked_at and verified_at in milliseconds, when the record has them
+	 * (0 otherwise): concurrent runs tell by them what another did since. */
+	long long linked_ms, verified_ms;
 	bool rotation_pending;  /* a rotation started or failed: the old keys are in use */
 	bool unlink_pending;    /* an unlink started and did not finish */
 	practlink_status error; /* OK: the last attempt did not fail */
@@ -369,6 +377,11 @@ const char *pl_state_name(pl_state state);
 long long pl_now(void);
 void pl_time_format(long long t, char buf[32]);
 long long pl_time_parse(const char *s);
+/* Wall-clock milliseconds, and RFC 3339 with them: 2026-01-31T12:00:00.250Z;
+ * pl_time_parse_ms takes either form, -1 for neither. */
+long long pl_wall_ms(void);
+void pl_time_format_ms(long long ms, char buf[32]);
+long long pl_time_parse_ms(const char *s);
 /* secret.c: a key from outside, normalised: surrounding white space
  * removed; inner white space, control characters or nothing left are
  * BAD_KEY. */
@@ -419,6 +432,10 @@ practlink_status pl_store_each_sorted(practlink_ctx *ctx,
 practlink_status pl_store_each(practlink_ctx *ctx, practlink_status (*each)(void *, const char *),
 			       void *arg, pl_err *err);
 practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token, pl_err *err);
+/* pl_store_lock without waiting: *busy, and TRANSIENT, when another holds
+ * it (a store without trylock waits instead). */
+practlink_status pl_store_trylock(practlink_ctx *ctx, const char *id, void **token, bool *busy,
+				  pl_err *err);
 void pl_store_unlock(practlink_ctx *ctx, void *token);
 /* One audit line: who did what to whom, and how it ended. Never a key.
  * A line that cannot be written is counted, warned about once per

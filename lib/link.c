@@ -81,7 +81,9 @@ static practlink_status open_profile(struct job *j, const char *id)
 {
 	practlink_status st;
 
-	if (!j->dry_run && (st = pl_store_lock(j->ctx, id, &j->lock, j->err)) != PRACTLINK_OK)
+	if (!j->dry_run &&
+	    (st = j->w->try_lock ? pl_store_trylock(j->ctx, id, &j->lock, &j->w->busy, j->err)
+				 : pl_store_lock(j->ctx, id, &j->lock, j->err)) != PRACTLINK_OK)
 		return st;
 	if ((st = pl_store_load(j->ctx, id, &j->rec, j->err)) != PRACTLINK_OK)
 		return st;
@@ -202,7 +204,7 @@ static void clear_error(pl_link *l)
 static practlink_status save_link(struct job *j, practlink_secret *backend_key)
 {
 	pl_link *l = j->link;
-	long long now = pl_now();
+	long long ms = pl_wall_ms(), now = ms / 1000;
 
 	if (j->user_id[0] && (!l->user_id || strcmp(l->user_id, j->user_id) != 0)) {
 		free(l->user_id);
@@ -212,6 +214,7 @@ static practlink_status save_link(struct job *j, practlink_secret *backend_key)
 	l->backend_key = backend_key;
 	l->state = PL_LINKED;
 	l->linked_at = l->verified_at = l->updated_at = now;
+	l->linked_ms = l->verified_ms = ms;
 	l->rotation_pending = false;
 	clear_error(l);
 	return pl_store_save(j->ctx, j->rec, 0, j->err);
@@ -252,7 +255,28 @@ static practlink_status job_begin(struct job *j, pl_worker *w, size_t ix, const 
 	j->err->status = PRACTLINK_OK;
 	j->err->msg[0] = '\0';
 	j->err->hint[0] = '\0';
+	w->busy = w->elsewhere = false;
 	return PRACTLINK_OK;
+}
+
+/* A bulk run's practitioner that another run already did since this one
+ * began (at when, in ms; 0 for a record that kept seconds only, which
+ * then counts only from the next second): left as it is, with no audit
+ * line, done. */
+static bool done_elsewhere(struct job *j, long long when_s, long long when_ms)
+{
+	long long since = j->w->since;
+
+	if (!since || j->link->state != PL_LINKED ||
+	    (when_ms ? when_ms < since : when_s <= since / 1000))
+		return false;
+	j->w->elsewhere = true;
+	j->w->state = PL_LINKED;
+	pl_record_free(j->rec);
+	j->rec = NULL;
+	pl_store_unlock(j->ctx, j->lock);
+	j->lock = NULL;
+	return true;
 }
 
 /* Ends a job: records a failure, audits, unlocks, frees. Returns st. */
@@ -286,6 +310,13 @@ static practlink_status job_end(struct job *j, const char *id, practlink_status 
 	return st;
 }
 
+/* A job that found its practitioner's lock taken did nothing: no failure
+ * recorded, no audit line; the run comes back to it. */
+static practlink_status busy_or_end(struct job *j, const char *id, practlink_status st)
+{
+	return j->w->busy ? st : job_end(j, id, st);
+}
+
 practlink_status pl_link_run(pl_worker *w, const char *id, size_t ix, unsigned flags)
 {
 	practlink_secret *backend_key = NULL;
@@ -295,7 +326,9 @@ practlink_status pl_link_run(pl_worker *w, const char *id, size_t ix, unsigned f
 	job_begin(&j, w, ix, "link");
 	j.dry_run = flags & PRACTLINK_LINK_DRY_RUN;
 	if ((st = check_enabled(&j)) || (st = open_profile(&j, id)))
-		return job_end(&j, id, st);
+		return busy_or_end(&j, id, st);
+	if (done_elsewhere(&j, j.link->linked_at, j.link->linked_ms))
+		return PRACTLINK_OK;
 	if (j.link->state == PL_LINKED) /* linked already: nothing to change */
 		return job_end(&j, id, PRACTLINK_OK);
 	if (j.dry_run) /* what can be checked without changing anything */
@@ -328,7 +361,9 @@ practlink_status pl_verify_run(pl_worker *w, const char *id, size_t ix)
 
 	job_begin(&j, w, ix, "verify");
 	if ((st = check_enabled(&j)) || (st = open_profile(&j, id)))
-		return job_end(&j, id, st);
+		return busy_or_end(&j, id, st);
+	if (done_elsewhere(&j, j.link->verified_at, j.link->verified_ms))
+		return PRACTLINK_OK;
 	if (!j.link->backend_key || !j.rec->pms_key) {
 		st = pl_err_set(j.err, PRACTLINK_NOT_LINKED, "%s is not linked on %s", id,
 				j.ig->name);
@@ -339,7 +374,8 @@ practlink_status pl_verify_run(pl_worker *w, const char *id, size_t ix)
 		return job_end(&j, id, st);
 	/* Only a timestamp changes: a crash may lose it, nothing else. */
 	j.link->state = PL_LINKED;
-	j.link->verified_at = pl_now();
+	j.link->verified_ms = pl_wall_ms();
+	j.link->verified_at = j.link->verified_ms / 1000;
 	clear_error(j.link);
 	return job_end(&j, id, pl_store_save(j.ctx, j.rec, PRACTLINK_STORE_LAZY, j.err));
 }

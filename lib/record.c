@@ -93,17 +93,20 @@ static practlink_secret *secret_field(struct reader *r, const cJSON *obj, const 
 	return sec;
 }
 
-static long long time_field(struct reader *r, const cJSON *obj, const char *name)
+/* A time field in seconds; *ms (when not NULL) gets it in milliseconds. */
+static long long time_field(struct reader *r, const cJSON *obj, const char *name, long long *ms)
 {
 	const char *s = field(r, obj, name, false);
-	long long t = s ? pl_time_parse(s) : 0;
+	long long t = s ? pl_time_parse_ms(s) : 0;
 
 	if (t < 0 && r->st == PRACTLINK_OK)
 		r->st = pl_err_set(r->err, PRACTLINK_STORE,
 				   "record of '%s': field '%s' is not a time like "
 				   "2026-01-31T12:00:00Z",
 				   r->id, name);
-	return t < 0 ? 0 : t;
+	if (ms)
+		*ms = t < 0 ? 0 : t;
+	return t < 0 ? 0 : t / 1000;
 }
 
 static void read_link(struct reader *r, const cJSON *obj, pl_link *l)
@@ -122,12 +125,13 @@ static void read_link(struct reader *r, const cJSON *obj, pl_link *l)
 	l->user_id = dup_field(r, obj, "user_id", false);
 	l->backend_key = secret_field(r, obj, "backend_key", false);
 	l->pending_pms_key = secret_field(r, obj, "pending_pms_key", false);
-	l->linked_at = time_field(r, obj, "linked_at");
+	l->linked_at = time_field(r, obj, "linked_at", &l->linked_ms);
 	/* Patched in place by a verify: one that does not read is unknown. */
-	l->verified_at = pl_time_parse(field(r, obj, "verified_at", false));
-	if (l->verified_at < 0)
-		l->verified_at = 0;
-	l->updated_at = time_field(r, obj, "updated_at");
+	l->verified_ms = pl_time_parse_ms(field(r, obj, "verified_at", false));
+	l->verified_at = l->verified_ms < 0 ? 0 : l->verified_ms / 1000;
+	if (l->verified_ms < 0)
+		l->verified_ms = 0;
+	l->updated_at = time_field(r, obj, "updated_at", NULL);
 	l->rotation_pending =
 		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "rotation_pending"));
 	if (error && !cJSON_IsNull(error)) {
@@ -175,7 +179,7 @@ practlink_status pl_record_parse(const char *text, size_t len, const char *id, p
 	rec->last_name = dup_field(&r, root, "last_name", true);
 	rec->email = dup_field(&r, root, "email", true);
 	rec->pms_key = secret_field(&r, root, "pms_key", false);
-	rec->created_at = time_field(&r, root, "created_at");
+	rec->created_at = time_field(&r, root, "created_at", NULL);
 	links = cJSON_GetObjectItemCaseSensitive(root, "links");
 	if (links && !cJSON_IsObject(links) && r.st == PRACTLINK_OK)
 		r.st = pl_err_set(err, PRACTLINK_STORE, "record of '%s': 'links' is not an object",
@@ -214,13 +218,17 @@ static bool add_string(cJSON *obj, const char *name, const char *value)
 		     : cJSON_AddNullToObject(obj, name) != NULL;
 }
 
-static bool add_time(cJSON *obj, const char *name, long long t)
+/* t in seconds, written with its milliseconds ms when they are known. */
+static bool add_time(cJSON *obj, const char *name, long long t, long long ms)
 {
 	char buf[32];
 
 	if (t <= 0)
 		return cJSON_AddNullToObject(obj, name) != NULL;
-	pl_time_format(t, buf);
+	if (ms > 0 && ms / 1000 == t)
+		pl_time_format_ms(ms, buf);
+	else
+		pl_time_format(t, buf);
 	return cJSON_AddStringToObject(obj, name, buf) != NULL;
 }
 
@@ -235,9 +243,9 @@ static cJSON *link_object(const pl_link *l)
 	ok = ok && add_string(o, "backend_key", l->backend_key ? l->backend_key->str : NULL);
 	ok = ok &&
 	     add_string(o, "pending_pms_key", l->pending_pms_key ? l->pending_pms_key->str : NULL);
-	ok = ok && add_time(o, "linked_at", l->linked_at);
-	ok = ok && add_time(o, "verified_at", l->verified_at);
-	ok = ok && add_time(o, "updated_at", l->updated_at);
+	ok = ok && add_time(o, "linked_at", l->linked_at, l->linked_ms);
+	ok = ok && add_time(o, "verified_at", l->verified_at, l->verified_ms);
+	ok = ok && add_time(o, "updated_at", l->updated_at, 0);
 	if (ok && l->rotation_pending)
 		ok = cJSON_AddTrueToObject(o, "rotation_pending") != NULL;
 	if (ok && l->unlink_pending)
@@ -271,7 +279,7 @@ char *pl_record_format(const pl_record *rec)
 	ok = ok && add_string(root, "last_name", rec->last_name);
 	ok = ok && add_string(root, "email", rec->email);
 	ok = ok && add_string(root, "pms_key", rec->pms_key ? rec->pms_key->str : NULL);
-	ok = ok && add_time(root, "created_at", rec->created_at);
+	ok = ok && add_time(root, "created_at", rec->created_at, 0);
 	for (size_t i = 0; ok && i < rec->n_links; i++) {
 		ok = (o = link_object(&rec->links[i])) != NULL;
 		if (ok && !cJSON_AddItemToObject(links, rec->links[i].integration, o)) {

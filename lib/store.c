@@ -129,6 +129,25 @@ practlink_status pl_store_lock(practlink_ctx *ctx, const char *id, void **token,
 	return st;
 }
 
+practlink_status pl_store_trylock(practlink_ctx *ctx, const char *id, void **token, bool *busy,
+				  pl_err *err)
+{
+	practlink_status st;
+
+	*token = NULL;
+	*busy = false;
+	if ((st = pl_ctx_store(ctx, err)) != PRACTLINK_OK)
+		return st;
+	if (ctx->store->version < 3 || !ctx->store->trylock)
+		return pl_store_lock(ctx, id, token, err);
+	st = pl_status_check(
+		(int)ctx->store->trylock(ctx->store_data, id, token, err->msg, sizeof err->msg));
+	*busy = st == PRACTLINK_TRANSIENT;
+	if (st != PRACTLINK_OK)
+		err->status = st;
+	return st;
+}
+
 void pl_store_unlock(practlink_ctx *ctx, void *token)
 {
 	if (ctx->store)

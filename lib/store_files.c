@@ -332,9 +332,9 @@ static uint64_t hash_id(const char *id)
 	return h;
 }
 
-static practlink_status files_lock(void *data, const char *id, void **token, char *err, size_t size)
+static practlink_status lock_id(struct files *f, const char *id, bool wait, void **token, char *err,
+				size_t size)
 {
-	struct files *f = data;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
 	int fd;
 
@@ -360,7 +360,12 @@ static practlink_status files_lock(void *data, const char *id, void **token, cha
 			return say(err, size, PRACTLINK_STORE, "%s",
 				   e.msg[0] ? e.msg : "cannot check the lock file");
 		}
-		while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+		while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {
+			if (!wait && (errno == EAGAIN || errno == EACCES)) {
+				close(fd);
+				return say(err, size, PRACTLINK_TRANSIENT,
+					   "%s: someone else is working on %s", f->lock_path, id);
+			}
 			if (errno != EINTR) {
 				close(fd);
 				return sys_fail(err, size, f->lock_path, "", "cannot lock");
@@ -384,6 +389,17 @@ static practlink_status files_lock(void *data, const char *id, void **token, cha
 	unlinkat(f->dirfd, tmp, 0);
 	*token = (void *)(intptr_t)(fd + 1);
 	return PRACTLINK_OK;
+}
+
+static practlink_status files_lock(void *data, const char *id, void **token, char *err, size_t size)
+{
+	return lock_id(data, id, true, token, err, size);
+}
+
+static practlink_status files_trylock(void *data, const char *id, void **token, char *err,
+				      size_t size)
+{
+	return lock_id(data, id, false, token, err, size);
 }
 
 static void files_unlock(void *data, void *token)
@@ -439,6 +455,7 @@ static const practlink_store_ops files_ops = {
 	.unlock = files_unlock,
 	.close = files_close,
 	.audit_line = files_audit,
+	.trylock = files_trylock,
 };
 
 practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err)

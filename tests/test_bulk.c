@@ -226,6 +226,71 @@ START_TEST(progress_on_a_terminal_only)
 }
 END_TEST
 
+/* How many lines "OP bNNN ..." calls.log has; every one names one of
+ * b000..b(n-1), and each of them at least once, and exactly once when
+ * once. */
+static int each_of(const char *op, int n, bool once)
+{
+	int total = 0;
+	char *path = pl_test_path(clinic, "mock-state/calls.log"), *text = pl_test_read(path);
+	int *seen = calloc((size_t)n, sizeof *seen);
+	size_t len = strlen(op);
+
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (strncmp(line, op, len) == 0 && line[len] == ' ' && line[len + 1] == 'b') {
+			int i = atoi(line + len + 2);
+			ck_assert_msg(i >= 0 && i < n, "%s: %.30s", op, line);
+			seen[i]++;
+			total++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(once ? seen[i] == 1 : seen[i] >= 1, "%s b%03d: %d times", op, i,
+			      seen[i]);
+	free(seen);
+	free(text);
+	free(path);
+	return total;
+}
+
+/* Three runs started together on one store: each practitioner is done
+ * once, by one of them. */
+static void three_at_once(const char *what)
+{
+	char **argv = pl_test_practlink_words(clinic, what, "--all", "-j", "16", (char *)NULL);
+	pid_t pid[3];
+	int status;
+
+	for (int i = 0; i < 3; i++)
+		pid[i] = pl_test_spawn(argv);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: status %d", what,
+			      status);
+	}
+}
+
+START_TEST(concurrent_runs_split_the_work)
+{
+	clinic = pl_test_clinic(NULL, 1);
+	roster(3000, false);
+	three_at_once("link");
+	each_of("create_user", 3000, true);
+	each_of("exchange", 3000, true);
+	/* About 3,000 verifications in all (under 4,500 here), not 9,000: what one run verified
+	 * before another began (they start milliseconds apart), the other
+	 * verifies again. */
+	pl_test_write(clinic, "mock-state/calls.log", 0600, "");
+	three_at_once("verify");
+	int verified = each_of("verify", 3000, false);
+	printf("concurrent_runs_split_the_work: 3 x verify --all of 3000: %d verifications\n",
+	       verified);
+	ck_assert_msg(verified < 4500, "%d verifications for 3000 practitioners", verified);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bulk");
@@ -237,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, interrupted_and_resumed);
 	tcase_add_test(tc, connections_are_reused);
 	tcase_add_test(tc, progress_on_a_terminal_only);
+	tcase_add_test(tc, concurrent_runs_split_the_work);
 	suite_add_tcase(s, tc);
 	return pl_test_main(s);
 }

@@ -259,6 +259,7 @@ class Platform:
         if not user["backend_key"] or user["pms_key"] != req.get("pms_key") or \
                 user["backend_key"] != req.get("backend_key"):
             raise Failure("AUTH", "the keys do not match user %s" % user["id"])
+        self.record("verify", req["person"], user["id"])
         return {}
 
     def probe(self, req):

@@ -402,6 +402,8 @@ static practlink_status mock_verify(void *h, const practlink_person *p,
 		   !same(u.backend_key, backend_key)) {
 		m->svc->error(m->svc, "the keys do not match user %s", u.id);
 		st = PRACTLINK_AUTH;
+	} else {
+		record_call(m, "verify", p, u.id);
 	}
 	explicit_bzero(&u, sizeof u);
 	return st;
