@@ -546,6 +546,7 @@ struct table {
 	struct widths w;
 	struct cli_stream json;
 	bool json_out, widths_only;
+	const char *state; /* --state: only links in it */
 	size_t rows;
 };
 
@@ -554,6 +555,8 @@ static practlink_status table_row(void *arg, const practlink_link_info *in)
 	struct table *t = arg;
 	cJSON *x;
 
+	if (t->state && strcmp(in->state, t->state) != 0)
+		return PRACTLINK_OK;
 	t->rows++;
 	if (t->widths_only) {
 		t->w.id = wider(t->w.id, in->id);
@@ -577,17 +580,30 @@ int cmd_status(practlink_ctx *ctx, const struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "integration", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 's' },
 		{ 0 },
 	};
+	static const char *const states[] = { "unlinked", "pending", "linked", "failed" };
 	const char *integration = NULL, *id;
 	struct table t = { .w = { 2, 11, 4 }, .json_out = o->json };
 	practlink_status st;
 	int c;
 
 	while ((c = cli_getopt(argc, argv, "i:", longopts)) != -1) {
-		if (c != 'i')
+		if (c == 'i') {
+			integration = optarg;
+			continue;
+		}
+		if (c != 's')
 			return practlink_exit_code(PRACTLINK_USAGE);
-		integration = optarg;
+		t.state = NULL;
+		for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+			if (strcmp(optarg, states[i]) == 0)
+				t.state = states[i];
+		if (!t.state)
+			return cli_usage("--state takes unlinked, pending, linked or failed, "
+					 "not '%s'",
+					 optarg);
 	}
 	if (argc - optind > 1)
 		return cli_usage("status takes at most one ID");

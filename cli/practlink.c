@@ -65,10 +65,11 @@ static const struct command commands[] = {
 	{ "rotate", cmd_rotate, "rotate ID [-i INTEGRATION]",
 	  "Gives the practitioner a new PMS key, exchanges and verifies it; the old\n"
 	  "keys stay in use if any step fails, and status says so." },
-	{ "status", cmd_status, "status [ID] [-i INTEGRATION]",
-	  "Shows each practitioner's link on each integration: state, platform user,\n"
-	  "when linked and verified, the platform key's last four characters, and\n"
-	  "the last error with its hint. Never a key." },
+	{ "status", cmd_status, "status [ID] [-i INTEGRATION] [--state STATE]",
+	  "Shows each practitioner's link on each integration, in id order: state,\n"
+	  "platform user, when linked and verified, the platform key's last four\n"
+	  "characters, and the last error with its hint. Never a key. --state shows\n"
+	  "only the links in one state: unlinked, pending, linked or failed." },
 	{ "doctor", cmd_doctor, "doctor [ID]",
 	  "Checks every precondition of a link: the configuration files and their\n"
 	  "permissions, the module folder, each integration (enabled, module loads,\n"

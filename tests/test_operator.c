@@ -1015,6 +1015,33 @@ START_TEST(fake_server_refuses_unknown_options)
 }
 END_TEST
 
+/* status --state: only the links in that state, in id order, as table or
+ * JSON; an unknown state is a usage error. */
+START_TEST(status_by_state)
+{
+	pl_test_add(clinic, "p2");
+	pl_test_add(clinic, "p1");
+	pl_test_add(clinic, "p3");
+	ck_assert_int_eq(run("link", "p1", "p2"), 0);
+	ck_assert_int_eq(run("status", "--state", "unlinked"), 0);
+	expect_in(out, "p3 ");
+	expect_not_in(out, "p1 ");
+	expect_not_in(out, "p2 ");
+	ck_assert_int_eq(run("status", "--state", "linked"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "p1 "));
+	ck_assert_ptr_nonnull(strstr(out, "p2 "));
+	ck_assert(strstr(out, "p1 ") < strstr(out, "p2 "));
+	expect_not_in(out, "p3 ");
+	ck_assert_int_eq(run("--json", "status", "--state", "failed"), 0);
+	ck_assert_str_eq(out, "[]\n");
+	ck_assert_int_eq(run("--json", "status", "--state", "unlinked"), 0);
+	expect_in(out, "\"id\":\t\"p3\"");
+	expect_not_in(out, "\"p1\"");
+	ck_assert_int_eq(run("status", "--state", "broken"), 64);
+	expect_in(err, "--state takes unlinked, pending, linked or failed, not 'broken'");
+}
+END_TEST
+
 static Suite *operator_suite(void)
 {
 	Suite *s = suite_create("operator");
@@ -1051,6 +1078,7 @@ static Suite *operator_suite(void)
 	tcase_add_test(tc, json_on_every_command);
 	tcase_add_test(tc, fake_server_refuses_unknown_options);
 	tcase_add_test(tc, metrics_for_prometheus);
+	tcase_add_test(tc, status_by_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
