@@ -120,9 +120,25 @@ static int import(practlink_ctx *ctx, const struct opts *o, int argc, char **arg
 		return cli_usage("practitioner import takes one FILE.csv");
 	im.path = argv[optind];
 	im.rows = o->json ? cJSON_CreateArray() : NULL;
-	if ((rc = cli_csv_read(im.path, header, 4, 1, "pms_key", import_row, &im)) > 0) {
+	size_t lost = 0;
+	practlink_status st = practlink_import_begin(ctx);
+	if (st != PRACTLINK_OK) {
+		cJSON_Delete(im.rows);
+		return cli_fail(ctx, st);
+	}
+	/* Made durable a batch at a time; all of it once commit returns. */
+	rc = cli_csv_read(im.path, header, 4, 1, "pms_key", import_row, &im);
+	st = practlink_import_commit(ctx, &lost);
+	if (rc > 0) {
 		cJSON_Delete(im.rows);
 		return rc;
+	}
+	if (st != PRACTLINK_OK) {
+		cJSON_Delete(im.rows);
+		im.added -= lost < im.added ? lost : im.added;
+		fprintf(stderr, "practlink: %zu practitioner%s imported before this\n", im.added,
+			im.added == 1 ? "" : "s");
+		return cli_fail(ctx, st);
 	}
 	if (o->json) {
 		cJSON *doc = cJSON_CreateObject();

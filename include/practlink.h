@@ -212,6 +212,20 @@ practlink_status practlink_practitioner_add(practlink_ctx *ctx, const practlink_
  * that differs is USAGE naming the fields. */
 practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practlink_person *p,
 					       const char *pms_key, size_t len, int *unchanged);
+/*
+ * A large import: between begin and commit, the practitioners that
+ * practlink_practitioner_import creates in the built-in store are written
+ * whole but made durable together, a batch of 512 at a time (one flush of
+ * the disk for the batch, not two for each), instead of one by one. An
+ * import is durable once commit returns OK; a crash at any moment leaves
+ * each record absent or whole, and importing the same rows again
+ * completes it. commit says how many could not be kept (STORE, the first
+ * reason in practlink_errmsg); *failed, when not NULL, gets that number.
+ * practlink_free without commit drops what was not yet on disk, as a
+ * crash would. A host's store is written row by row as before.
+ */
+practlink_status practlink_import_begin(practlink_ctx *ctx);
+practlink_status practlink_import_commit(practlink_ctx *ctx, size_t *failed);
 practlink_status practlink_practitioner_remove(practlink_ctx *ctx, const char *id);
 /* Calls each with every practitioner's id, in byte order of id, until it
  * returns non-OK. Memory does not grow with the store: past 65,536 ids

@@ -55,6 +55,7 @@ void practlink_free(practlink_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	free(ctx->batch); /* not committed: its rows are absent, as after a crash */
 	drop_config(ctx);
 	drop_store(ctx);
 	pl_http_share_free(ctx->http_share);

@@ -273,9 +273,13 @@ struct practlink_ctx {
 	struct pl_loaded *loaded; /* one per integration */
 	const practlink_store_ops *store;
 	void *store_data;
-	bool store_is_host; /* handed in by the host: kept across reloads */
-	bool in_host;       /* practlink-module-host: isolate nothing */
-	pl_worker *main;    /* the worker of the single-practitioner calls */
+	bool store_is_host;     /* handed in by the host: kept across reloads */
+	bool in_host;           /* practlink-module-host: isolate nothing */
+	struct pl_batch *batch; /* practlink_import_begin: creations made durable together */
+	/* Puts what the batch staged on disk: a lookup that cannot confirm a
+	 * hit in the store asks, in case the hit is staged. */
+	void (*flush)(practlink_ctx *ctx);
+	pl_worker *main; /* the worker of the single-practitioner calls */
 	struct pl_key_index *key_index;
 	/* Told of each record saved (the key index, once built): the store
 	 * calls up through this, never by name. */
@@ -328,6 +332,18 @@ bool pl_id_valid(const char *id);
 /* Removes the temporary files writers killed mid-write left behind (they
  * may hold keys), each under its id's lock; *removed says how many. */
 practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err);
+/* Batched creation, for imports. stage writes id's record whole under its
+ * temporary name, not yet on disk (USAGE when id has a record); publish
+ * puts every staged record on disk with one syncfs, then gives each its
+ * name (link: a record made meanwhile is kept) and flushes the folder
+ * once; each[i] says how ids[i] went. A crash before publish leaves
+ * temporary files only; during it, some records, each whole. */
+practlink_status pl_store_files_stage(void *data, const char *id, const char *text, size_t len,
+				      pl_err *err);
+practlink_status pl_store_files_publish(void *data, char (*ids)[PRACTLINK_ID_MAX], size_t n,
+					practlink_status *each, pl_err *err);
+/* Whether id has a temporary file: staged, or left by a killed writer. */
+bool pl_store_files_staged(void *data, const char *id);
 
 /* record.c ----------------------------------------------------------------- */
 

@@ -33,9 +33,22 @@ struct table {
 	size_t used;
 };
 
+/* What each id is indexed under, so that a change finds its old entries
+ * at once (the id's hash alone: 64 bits tell ids apart). */
+struct where {
+	uint64_t id; /* 0: empty */
+	uint64_t key, email;
+};
+
+struct places {
+	struct where *slots;
+	size_t cap, used;
+};
+
 struct pl_key_index {
 	uint64_t salt;
 	struct table keys, emails;
+	struct places ids;
 	time_t built;
 };
 
@@ -98,6 +111,7 @@ void pl_key_index_free(struct pl_key_index *x)
 		return;
 	free(x->keys.slots);
 	free(x->emails.slots);
+	free(x->ids.slots);
 	free(x);
 }
 
@@ -122,11 +136,13 @@ static bool grow(struct table *x)
 	return true;
 }
 
-/* Removes id's entry, if any, keeping the probe chains whole. */
-static void forget(struct table *x, const char *id)
+/* Removes id's entry under hash h, if any, keeping the probe chains
+ * whole. */
+static void forget(struct table *x, uint64_t h, const char *id)
 {
-	for (size_t i = 0; i < x->cap; i++) {
-		if (!x->slots[i].hash || strcmp(x->slots[i].id, id) != 0)
+	for (size_t i = x->cap ? h & (x->cap - 1) : 0; x->cap && x->slots[i].hash;
+	     i = (i + 1) & (x->cap - 1)) {
+		if (x->slots[i].hash != h || strcmp(x->slots[i].id, id) != 0)
 			continue;
 		x->slots[i].hash = 0;
 		x->used--;
@@ -159,15 +175,53 @@ static void insert(struct table *x, const char *id, uint64_t h)
 	x->used++;
 }
 
-/* Indexes rec (NULL: id has none any more). */
+/* Where id is indexed: its slot in ids, or the empty one it would take. */
+static struct where *place_of(struct places *p, uint64_t h)
+{
+	size_t j = h & (p->cap - 1);
+
+	while (p->slots[j].id && p->slots[j].id != h)
+		j = (j + 1) & (p->cap - 1);
+	return &p->slots[j];
+}
+
+static bool grow_places(struct places *p)
+{
+	struct places bigger = { NULL, p->cap ? p->cap * 2 : 1024, p->used };
+
+	if (!(bigger.slots = calloc(bigger.cap, sizeof *bigger.slots)))
+		return false;
+	for (size_t i = 0; i < p->cap; i++)
+		if (p->slots[i].id)
+			*place_of(&bigger, p->slots[i].id) = p->slots[i];
+	free(p->slots);
+	*p = bigger;
+	return true;
+}
+
+/* Indexes rec (NULL: id has none any more), in constant time. */
 static void index_record(struct pl_key_index *x, const char *id, const pl_record *rec)
 {
-	forget(&x->keys, id);
-	forget(&x->emails, id);
+	uint64_t h = hash_of(x, id, strlen(id), false);
+	struct where *w;
+
+	if ((x->ids.used + 1) * 2 > x->ids.cap && !grow_places(&x->ids))
+		return;
+	w = place_of(&x->ids, h);
+	if (w->id) { /* indexed before: its old entries go */
+		if (w->key)
+			forget(&x->keys, w->key, id);
+		if (w->email)
+			forget(&x->emails, w->email, id);
+	} else {
+		x->ids.used++;
+	}
+	/* A slot of ids, once taken, stays: an id that comes back finds it. */
+	*w = (struct where){ h, 0, 0 };
 	if (rec && rec->pms_key)
-		insert(&x->keys, id, key_hash(x, rec->pms_key->str, rec->pms_key->len));
+		insert(&x->keys, id, w->key = key_hash(x, rec->pms_key->str, rec->pms_key->len));
 	if (rec && rec->email)
-		insert(&x->emails, id, email_hash(x, rec->email));
+		insert(&x->emails, id, w->email = email_hash(x, rec->email));
 }
 
 void pl_key_index_note(practlink_ctx *ctx, const char *id, const pl_record *rec)
@@ -206,7 +260,9 @@ static practlink_status rebuild(practlink_ctx *ctx)
 		memset(x->keys.slots, 0, x->keys.cap * sizeof *x->keys.slots);
 	if (x->emails.slots)
 		memset(x->emails.slots, 0, x->emails.cap * sizeof *x->emails.slots);
-	x->keys.used = x->emails.used = 0;
+	if (x->ids.slots)
+		memset(x->ids.slots, 0, x->ids.cap * sizeof *x->ids.slots);
+	x->keys.used = x->emails.used = x->ids.used = 0;
 	x->built = time(NULL);
 	ctx->on_save = pl_key_index_note; /* kept up to date from here on */
 	return pl_store_each(ctx, add_from_store, ctx, &ctx->err);
@@ -224,8 +280,12 @@ static bool lookup(practlink_ctx *ctx, const struct table *t, uint64_t h,
 		pl_err err;
 		bool same;
 
-		if (t->slots[j].hash != h || (not_id && strcmp(t->slots[j].id, not_id) == 0) ||
-		    pl_store_load(ctx, t->slots[j].id, &rec, &err))
+		if (t->slots[j].hash != h || (not_id && strcmp(t->slots[j].id, not_id) == 0))
+			continue;
+		/* Not in the store: staged by an import, perhaps; then on disk. */
+		if (pl_store_load(ctx, t->slots[j].id, &rec, &err) &&
+		    (!ctx->flush ||
+		     (ctx->flush(ctx), pl_store_load(ctx, t->slots[j].id, &rec, &err))))
 			continue;
 		same = match(rec, what);
 		pl_record_free(rec);

@@ -137,6 +137,97 @@ static bool same_as_stored(practlink_ctx *ctx, const practlink_person *p,
 	return same;
 }
 
+#define BATCH 512
+
+struct pl_batch {
+	char ids[BATCH][PRACTLINK_ID_MAX];
+	practlink_status each[BATCH];
+	size_t n, failed;
+	pl_err first; /* why the first that could not be kept was not */
+};
+
+/* Puts the batch on disk; each record's audit line follows its fate. */
+static void publish(practlink_ctx *ctx)
+{
+	struct pl_batch *b = ctx->batch;
+	pl_err err = { 0 };
+
+	pl_store_files_publish(ctx->store_data, b->ids, b->n, b->each, &err);
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->each[i] != PRACTLINK_OK && b->failed++ == 0)
+			pl_err_set(&b->first, b->each[i], "%s", err.msg);
+		pl_audit(ctx, "add", b->ids[i], NULL, b->each[i], NULL);
+	}
+	b->n = 0;
+}
+
+practlink_status practlink_import_begin(practlink_ctx *ctx)
+{
+	pl_worker *w = NULL;
+	practlink_status st;
+
+	if ((st = pl_api_prepare(ctx, NULL, NULL, &w)) ||
+	    (st = pl_ctx_store_create(ctx, &ctx->err)))
+		return st;
+	if (ctx->store_is_host || ctx->batch)
+		return PRACTLINK_OK;
+	if (!(ctx->batch = calloc(1, sizeof *ctx->batch)))
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	ctx->flush = publish;
+	return PRACTLINK_OK;
+}
+
+practlink_status practlink_import_commit(practlink_ctx *ctx, size_t *failed)
+{
+	struct pl_batch *b;
+	practlink_status st = PRACTLINK_OK;
+
+	return_val_if_fail(ctx != NULL, PRACTLINK_USAGE);
+	if (failed)
+		*failed = 0;
+	if (!(b = ctx->batch))
+		return PRACTLINK_OK;
+	publish(ctx);
+	if (failed)
+		*failed = b->failed;
+	if (b->failed)
+		st = pl_err_set(&ctx->err, PRACTLINK_STORE,
+				"%zu imported practitioner%s could not be kept: %s", b->failed,
+				b->failed == 1 ? "" : "s", b->first.msg);
+	free(b);
+	ctx->batch = NULL;
+	ctx->flush = NULL;
+	return st;
+}
+
+/* A new practitioner's record, staged in the batch: USAGE when there is
+ * one already (the caller then compares), else OK once written whole. */
+static practlink_status stage(practlink_ctx *ctx, const pl_record *rec)
+{
+	struct pl_batch *b = ctx->batch;
+	char *text = pl_record_format(rec);
+	size_t len = text ? strlen(text) : 0;
+	practlink_status st;
+
+	if (!text)
+		return pl_err_set(&ctx->err, PRACTLINK_INTERNAL, "out of memory");
+	/* The same id twice in one batch: the first goes on disk, and this
+	 * one then meets it as a record. */
+	if (b->n && pl_store_files_staged(ctx->store_data, rec->id))
+		publish(ctx);
+	st = pl_store_files_stage(ctx->store_data, rec->id, text, len, &ctx->err);
+	explicit_bzero(text, len);
+	free(text);
+	if (st != PRACTLINK_OK)
+		return st;
+	snprintf(b->ids[b->n++], PRACTLINK_ID_MAX, "%s", rec->id);
+	if (ctx->on_save) /* its email is taken from now on */
+		ctx->on_save(ctx, rec->id, rec);
+	if (b->n == BATCH)
+		publish(ctx);
+	return PRACTLINK_OK;
+}
+
 practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practlink_person *p,
 					       const char *pms_key, size_t len, int *unchanged)
 {
@@ -166,6 +257,11 @@ practlink_status practlink_practitioner_import(practlink_ctx *ctx, const practli
 				"the email address \"%s\" of %s is %s's already; each practitioner "
 				"needs an email of their own",
 				p->email, p->id, other);
+	/* In a batch, staged: its audit line comes when it is on disk. */
+	if (st == PRACTLINK_OK && ctx->batch && (st = stage(ctx, &rec)) == PRACTLINK_OK) {
+		pl_secret_free(rec.pms_key);
+		return PRACTLINK_OK;
+	}
 	/* Under the id's lock, as every write of a record is. */
 	if (st == PRACTLINK_OK &&
 	    (st = pl_store_lock(ctx, p->id, &lock, &ctx->err)) == PRACTLINK_OK)

@@ -190,6 +190,21 @@ static void temp_name(const char *id, char *buf, size_t size)
 	snprintf(buf, size, ".%s.json.tmp", id);
 }
 
+/* Writes the whole of text to a new temporary file at fd. */
+static practlink_status write_all(struct files *f, const char *name, const char *text, size_t len,
+				  int fd, char *err, size_t size)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sys_fail(err, size, f->path, name, "cannot write");
+		off += (size_t)n;
+	}
+	return PRACTLINK_OK;
+}
+
 static practlink_status files_put(void *data, const char *id, const char *text, size_t len,
 				  unsigned flags, char *err, size_t size)
 {
@@ -213,16 +228,8 @@ static practlink_status files_put(void *data, const char *id, const char *text, 
 			    0600);
 	if (fd < 0)
 		return sys_fail(err, size, f->path, tmp, "cannot create");
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			st = sys_fail(err, size, f->path, name, "cannot write");
-			goto fail;
-		}
-		off += (size_t)n;
-	}
+	if ((st = write_all(f, name, text, len, fd, err, size)) != PRACTLINK_OK)
+		goto fail;
 	if (durable && fsync(fd) < 0) {
 		st = sys_fail(err, size, f->path, name, "cannot flush to disk");
 		goto fail;
@@ -457,6 +464,78 @@ static const practlink_store_ops files_ops = {
 	.audit_line = files_audit,
 	.trylock = files_trylock,
 };
+
+practlink_status pl_store_files_stage(void *data, const char *id, const char *text, size_t len,
+				      pl_err *err)
+{
+	struct files *f = data;
+	char name[80], tmp[112];
+	struct stat st;
+	practlink_status s;
+	int fd;
+
+	snprintf(name, sizeof name, "%s.json", id);
+	if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return pl_err_set(err, PRACTLINK_USAGE, "practitioner '%s' exists already in %s",
+				  id, f->path);
+	temp_name(id, tmp, sizeof tmp);
+	unlinkat(f->dirfd, tmp, 0); /* a killed import's */
+	fd = openat(f->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err->status =
+			       sys_fail(err->msg, sizeof err->msg, f->path, tmp, "cannot create");
+	s = write_all(f, name, text, len, fd, err->msg, sizeof err->msg);
+	if (close(fd) < 0 && s == PRACTLINK_OK)
+		s = sys_fail(err->msg, sizeof err->msg, f->path, name, "cannot write");
+	if (s != PRACTLINK_OK) {
+		unlinkat(f->dirfd, tmp, 0);
+		err->status = s;
+	}
+	return s;
+}
+
+bool pl_store_files_staged(void *data, const char *id)
+{
+	struct files *f = data;
+	char tmp[112];
+	struct stat st;
+
+	temp_name(id, tmp, sizeof tmp);
+	return fstatat(f->dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+practlink_status pl_store_files_publish(void *data, char (*ids)[PRACTLINK_ID_MAX], size_t n,
+					practlink_status *each, pl_err *err)
+{
+	struct files *f = data;
+	char name[80], tmp[112];
+	practlink_status st = PRACTLINK_OK;
+
+	/* Every staged file's data on disk before any gets its name. */
+	if (n && syncfs(f->dirfd) < 0)
+		st = sys_fail(err->msg, sizeof err->msg, f->path, "", "cannot flush to disk");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "%s.json", ids[i]);
+		temp_name(ids[i], tmp, sizeof tmp);
+		each[i] = st;
+		if (st == PRACTLINK_OK && linkat(f->dirfd, tmp, f->dirfd, name, 0) < 0) {
+			each[i] = errno == EEXIST ? say(err->msg, sizeof err->msg, PRACTLINK_USAGE,
+							"practitioner '%s' exists already in %s",
+							ids[i], f->path)
+						  : sys_fail(err->msg, sizeof err->msg, f->path,
+							     name, "cannot create");
+		}
+		unlinkat(f->dirfd, tmp, 0);
+	}
+	if (st == PRACTLINK_OK && n && fsync(f->dirfd) < 0) {
+		st = sys_fail(err->msg, sizeof err->msg, f->path, "",
+			      "cannot flush the folder to disk");
+		for (size_t i = 0; i < n; i++)
+			each[i] = st;
+	}
+	err->status = st;
+	return st;
+}
 
 practlink_status pl_store_files_clean(void *data, size_t *removed, pl_err *err)
 {

@@ -5,6 +5,8 @@
 #include "internal.h"
 #include "testutil.h"
 
+#include <cjson/cJSON.h>
+
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,20 +117,29 @@ START_TEST(torn_timestamps_and_key_hints)
 }
 END_TEST
 
-START_TEST(killed_at_random_moments)
+/* The clinic's roster.csv of n practitioners, k000 on; its path. */
+static char *roster_of(int n)
 {
-	char *roster, *path;
-	size_t len = 0, cap = 200 * 64;
-	int kills = 0, status;
+	size_t cap = (size_t)n * 64 + 64, len;
+	char *roster = malloc(cap), *path;
 
-	clinic = pl_test_clinic("latency_ms = 1;", 1);
-	roster = malloc(cap);
 	len = (size_t)snprintf(roster, cap, "id,first_name,last_name,email\n");
-	for (int i = 0; i < 200; i++)
+	for (int i = 0; i < n; i++)
 		len += (size_t)snprintf(roster + len, cap - len,
 					"k%03d,Ada,Lovelace,k%03d@c.example\n", i, i);
 	pl_test_write(clinic, "roster.csv", 0644, roster);
 	path = pl_test_path(clinic, "roster.csv");
+	free(roster);
+	return path;
+}
+
+START_TEST(killed_at_random_moments)
+{
+	char *path;
+	int kills = 0, status;
+
+	clinic = pl_test_clinic("latency_ms = 1;", 1);
+	path = roster_of(200);
 	ck_assert_int_eq(run("practitioner", "import", path), 0);
 	srand(20261128);
 	for (int i = 0; i < 60; i++) {
@@ -151,7 +162,55 @@ START_TEST(killed_at_random_moments)
 		 * the platform and fail the run above. */
 		ck_assert_int_le(pl_test_count_lines(clinic, "mock-state/calls.log", prefix), 1);
 	}
-	free(roster);
+	free(path);
+}
+END_TEST
+
+/* An import of 3,000 in batches, killed at random moments: each record is
+ * absent or whole, and importing again completes it, counting what was
+ * there as unchanged. */
+START_TEST(an_import_killed_at_random_moments)
+{
+	char *path;
+	int status, present;
+
+	clinic = pl_test_clinic(NULL, 1);
+	path = roster_of(3000);
+	srand(20261129);
+	for (int i = 0; i < 20; i++) {
+		struct timespec ts = { 0, (5 + rand() % 60) * 1000000L };
+		pid_t pid = pl_test_spawn(pl_test_practlink_words(clinic, "practitioner", "import",
+								  path, (char *)NULL));
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	/* Whatever is there parses, and holds what the roster says. */
+	present = 0;
+	for (int i = 0; i < 3000; i++) {
+		char id[16], *rec;
+		snprintf(id, sizeof id, "k%03d", i);
+		if (!(rec = pl_test_record(clinic, id)))
+			continue;
+		present++;
+		cJSON *j = cJSON_Parse(rec);
+		ck_assert_msg(j != NULL, "%s: '%s' does not parse", id, rec);
+		ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "id")), id);
+		cJSON_Delete(j);
+		free(rec);
+	}
+	printf("an_import_killed_at_random_moments: %d of 3000 there after 20 kills\n", present);
+	ck_assert_int_eq(run("practitioner", "import", path), 0);
+	char counts[64];
+	snprintf(counts, sizeof counts, "imported %d practitioner", 3000 - present);
+	expect_in(out, counts);
+	if (present) {
+		snprintf(counts, sizeof counts, "; %d unchanged", present);
+		expect_in(out, counts);
+	}
+	ck_assert_int_eq(run("practitioner", "list", "--ids"), 0);
+	/* k000..k999, then k1000..k2999, a line each. */
+	ck_assert_int_eq((int)strlen(out), 1000 * 5 + 2000 * 6);
 	free(path);
 }
 END_TEST
@@ -303,6 +362,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, killed_at_random_moments);
+	tcase_add_test(tc, an_import_killed_at_random_moments);
 	tcase_add_test(tc, torn_timestamps_and_key_hints);
 	tcase_add_test(tc, the_lock_keeps_store_and_platform_agreeing);
 	tcase_add_test(tc, a_failing_disk);
