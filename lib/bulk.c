@@ -144,10 +144,12 @@ static practlink_status one(struct run *r, pl_worker *w, struct item *it, size_t
 	}
 }
 
-/* Keeps a practitioner another run holds for the last pass. Out of
- * memory, it is left to the other run. */
-static void put_aside(struct run *r, const struct item *it)
+/* Keeps a practitioner another run holds for the last pass; false when
+ * out of memory (the caller reports it TRANSIENT: busy). */
+static bool put_aside(struct run *r, const struct item *it)
 {
+	bool kept;
+
 	pthread_mutex_lock(&r->done_lock);
 	if (r->n_later == r->cap_later) {
 		size_t cap = r->cap_later ? 2 * r->cap_later : 64;
@@ -157,9 +159,10 @@ static void put_aside(struct run *r, const struct item *it)
 			r->cap_later = cap;
 		}
 	}
-	if (r->n_later < r->cap_later)
+	if ((kept = r->n_later < r->cap_later))
 		r->later[r->n_later++] = *it;
 	pthread_mutex_unlock(&r->done_lock);
+	return kept;
 }
 
 static void *worker(void *arg)
@@ -194,8 +197,8 @@ static void *worker(void *arg)
 
 			if (w->busy) { /* another run has it: at the end, then */
 				it.first = i;
-				put_aside(r, &it);
-				break;
+				if (put_aside(r, &it))
+					break;
 			}
 			pthread_mutex_lock(&r->done_lock);
 			if (practlink_exit_code(st) > practlink_exit_code(r->worst))
