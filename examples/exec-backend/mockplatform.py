@@ -33,6 +33,7 @@ SETTINGS = {
     "latency_ms": "int", "fail_step": "string", "fail_status": "string",
     "fail_rate": "number", "seed": "int", "empty_key": "bool",
     "record_calls": "bool", "random_keys": "bool", "no_work": "bool",
+    "slots": "int",  # mock.so's room for users; files have no such limit
 }
 
 

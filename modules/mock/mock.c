@@ -15,7 +15,8 @@
  * USER"), for tests to count.
  *
  * Settings: state_dir, latency_ms, fail_step, fail_status, fail_rate, seed,
- * record_calls,
+ * record_calls, slots (users the platform can hold: 262,144 by default; a
+ * state_dir keeps the number it was made with),
  * and empty_key: exchange answers an empty key, as a platform does that
  * did not take the PMS key (the seed's "the API key did not appear").
  */
@@ -52,11 +53,12 @@ struct mock {
 	uint64_t rng;
 	uint64_t seed;
 	int empty_key;
+	long long slots; /* users the platform holds: users.db's size */
 };
 
 /* A user on the mock platform: one slot of state_dir/users.db. */
 #define SLOT_SIZE 1024
-#define SLOTS (1u << 18)
+#define SLOTS (1u << 18) /* by default; the setting slots makes room for more */
 struct user {
 	char used;
 	char id[PRACTLINK_USER_ID_MAX];
@@ -177,8 +179,8 @@ static practlink_status locate(struct mock *m, const practlink_person *p, size_t
 			      p->id);
 		return PRACTLINK_NO_USER;
 	}
-	for (size_t i = 0; i < SLOTS; i++) {
-		*slot = (size_t)((h + i) % SLOTS);
+	for (size_t i = 0; i < (size_t)m->slots; i++) {
+		*slot = (size_t)((h + i) % (uint64_t)m->slots);
 		slot_lock(m, *slot, F_WRLCK);
 		if (slot_io(m, *slot, u, false) != PRACTLINK_OK) {
 			slot_unlock(m, *slot);
@@ -431,8 +433,13 @@ static practlink_status read_settings(struct mock *m)
 	    (st = svc->setting_int(svc, "seed", 1, &seed)) ||
 	    (st = svc->setting_bool(svc, "empty_key", 0, &m->empty_key)) ||
 	    (st = svc->setting_bool(svc, "record_calls", 0, &m->record_calls)) ||
-	    (st = svc->setting_bool(svc, "random_keys", 0, &m->random_keys)))
+	    (st = svc->setting_bool(svc, "random_keys", 0, &m->random_keys)) ||
+	    (st = svc->setting_int(svc, "slots", SLOTS, &m->slots)))
 		return st;
+	if (m->slots < 1024 || m->slots > (1 << 26)) {
+		svc->error(svc, "slots must lie in 1024..67108864");
+		return PRACTLINK_CONFIG;
+	}
 	for (i = 0; i < sizeof status_names / sizeof status_names[0]; i++)
 		if (strcmp(status_names[i], status) == 0)
 			break;
