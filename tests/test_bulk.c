@@ -291,6 +291,35 @@ START_TEST(concurrent_runs_split_the_work)
 }
 END_TEST
 
+/* A link another run verified after this one began is left alone, and
+ * the summary counts it: here, one whose record says it was verified at a
+ * time still to come. */
+START_TEST(done_elsewhere_is_counted)
+{
+	char *rec, *at, *end;
+
+	clinic = pl_test_clinic(NULL, 1);
+	roster(3, false);
+	ck_assert_int_eq(run("link", "--all"), 0);
+	rec = pl_test_record(clinic, "b001");
+	ck_assert_ptr_nonnull(at = strstr(rec, "\"verified_at\":\t\""));
+	at += strlen("\"verified_at\":\t\"");
+	ck_assert_ptr_nonnull(end = strchr(at, '"'));
+	ck_assert_int_eq((int)(end - at), 24); /* milliseconds kept */
+	memcpy(at, "2099-01-01T00:00:00.000Z", 24);
+	pl_test_write(clinic, "store/practitioners/b001.json", 0600, rec);
+	pl_test_write(clinic, "mock-state/calls.log", 0600, "");
+	ck_assert_int_eq(run("verify", "--all"), 0);
+	expect_in(out, "3 practitioners: 3 linked");
+	expect_in(out, "done elsewhere: 1 (another run did them after this one began)");
+	ck_assert_int_eq(calls("verify b001 "), 0);
+	ck_assert_int_eq(calls("verify b000 "), 1);
+	ck_assert_int_eq(run("--json", "verify", "--all"), 0);
+	expect_in(out, "\"done_elsewhere\":\t1");
+	free(rec);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bulk");
@@ -303,6 +332,7 @@ int main(void)
 	tcase_add_test(tc, connections_are_reused);
 	tcase_add_test(tc, progress_on_a_terminal_only);
 	tcase_add_test(tc, concurrent_runs_split_the_work);
+	tcase_add_test(tc, done_elsewhere_is_counted);
 	suite_add_tcase(s, tc);
 	return pl_test_main(s);
 }
